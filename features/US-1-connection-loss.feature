@@ -1,0 +1,80 @@
+@US-1
+Feature: Database Connection Loss
+  As a Platform Operator
+  I want the gateway to handle database connection loss gracefully
+  So that users receive appropriate errors and the system recovers automatically
+
+  # Source: ContextForge issue #2466, "PostgreSQL Resilience Manual Test Plan", US-1 and section 1.
+  # The two story scenarios stand word for word as the plan wrote them; CL-01..CL-04 make its test cases
+  # executable. "Unreachable" in the story: the database's address refuses connections and drops the open ones.
+
+  @story @connection
+  Scenario: Database becomes unreachable
+    Given the gateway is running with PostgreSQL
+    And the database becomes unreachable
+    When a request requiring database access is made
+    Then the request should fail with 503 Service Unavailable
+    And the error message should indicate database issues
+    And the health check should report unhealthy
+
+  @story @connection
+  Scenario: Database recovers
+    Given the database was unreachable
+    When the database becomes available again
+    Then the connection pool should recover
+    And subsequent requests should succeed
+    And health check should return healthy
+
+  @CL-01 @connection
+  Scenario: CL-01 Database shutdown
+    Given the gateway is running with PostgreSQL
+    And a server "cl01-before" was created through the gateway
+    And background traffic flows through the gateway
+    When the primary database is stopped
+    Then readiness answers 503 within the detect deadline
+    And API requests fail with 503 and a database error within the detect deadline
+    When the primary database is started again
+    Then readiness answers 200 within the recover deadline
+    And API requests succeed again within the recover deadline
+    And the server "cl01-before" is still there
+    And no request took longer than the gateway's timeouts allow
+
+  @CL-02 @connection
+  Scenario: CL-02 Network partition
+    Given the gateway is running with PostgreSQL
+    And background traffic flows through the gateway
+    When the network to the primary database is partitioned
+    Then API requests fail with 503 or 504 and a timeout error within the detect deadline
+    And readiness answers 503 within the detect deadline
+    And no request took longer than the gateway's timeouts allow
+    When the partition heals
+    Then API requests succeed again within the recover deadline
+    And readiness answers 200 within the recover deadline
+
+  @CL-03 @connection @pool
+  Scenario Outline: CL-03 Connection drop by <means>
+    Given the gateway is running with PostgreSQL
+    And background traffic flows through the gateway
+    And the gateway holds connections to the primary database
+    When the gateway's database connections are dropped by <means>
+    Then the only requests that failed were in flight at that moment, each with 503
+    And the next requests succeed
+    And the gateway's database connections have new backend PIDs
+
+    Examples:
+      | means                |
+      | pg_terminate_backend |
+      | a TCP reset          |
+
+  @CL-04 @connection
+  Scenario: CL-04 Slow network
+    Given the gateway is running with PostgreSQL
+    And the gateway's request latency has been measured
+    When 200 ms of latency is added to the primary database's network
+    Then requests still succeed, slower by at least 200 ms
+    And the gateway reports how long its queries took
+    When the latency grows beyond the gateway's socket timeout
+    Then API requests fail with 503 or 504 and a timeout error within the detect deadline
+    And no request took longer than the gateway's timeouts allow
+    When the latency is removed
+    Then API requests succeed again within the recover deadline

@@ -1,0 +1,60 @@
+@US-3
+Feature: Database Failover
+  As an SRE
+  I want the gateway to handle primary/replica failover
+  So that service continues during database maintenance
+
+  # Source: ContextForge issue #2466, US-3 and section 3. The lab is a primary with a streaming standby.
+  # Correctness is judged from the history of every request made during the fault (Jepsen's ok/fail/unknown)
+  # against the final contents of the database.
+
+  @story @failover
+  Scenario: Primary failover to replica
+    Given a primary-replica PostgreSQL setup
+    When the primary fails
+    And replica is promoted
+    Then gateway should reconnect to new primary
+    And writes should resume
+    And no data corruption should occur
+
+  @FO-01 @failover
+  Scenario Outline: FO-01 Primary failover through <topology>, <replication> replication
+    Given the gateway reaches the database through <topology>
+    And the standby replicates with <replication> replication
+    And background traffic flows through the gateway
+    When the primary fails
+    And replica is promoted
+    Then writes resume on the new primary within the RTO deadline
+    And the gateway's configuration was not changed
+    And no acknowledged write was lost where <replication> replication promises it
+    And no write that failed was applied
+
+    Examples:
+      | topology                                    | replication  |
+      | a multi-host URL                            | synchronous  |
+      | a multi-host URL                            | asynchronous |
+      | a single-host URL through a re-pointed proxy | synchronous  |
+      | a single-host URL through a re-pointed proxy | asynchronous |
+
+  @FO-02 @failover
+  Scenario: FO-02 Replica lag
+    Given the gateway is running with PostgreSQL
+    And the standby lags behind because its replay is paused
+    When 20 servers are written through the gateway, each read back at once
+    Then every read saw the write acknowledged before it
+    And the standby has not replayed those writes
+    And the servers the gateway lists are exactly the primary's
+
+  @FO-03 @failover
+  Scenario: FO-03 Split brain
+    Given the gateway is running with PostgreSQL
+    And the primary is the first host the gateway knows
+    And background traffic flows through the gateway
+    When the old primary is cut off from the gateway
+    And the standby is promoted while the old primary keeps running
+    And the old primary still accepts writes
+    And the partition heals
+    And the gateway's database connections are recycled
+    Then writes continue on the new primary
+    And no acknowledged write exists only on the old primary
+    And at no time did both nodes take writes from the gateway

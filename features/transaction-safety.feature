@@ -1,0 +1,46 @@
+@data-integrity
+Feature: Transaction Safety
+  As a Platform Operator
+  I want every gateway transaction to be all or nothing when the database fails
+  So that no failure leaves corrupt or half-written data behind
+
+  # Source: ContextForge issue #2466, section 4 (TX-01..TX-03). The plan states no user story for these; they
+  # guard the data integrity that US-1..US-3 rely on.
+
+  @TX-01 @transaction
+  Scenario: TX-01 Deadlock between two gateway transactions
+    Given the gateway is running with PostgreSQL
+    And servers "tx01-a", "tx01-b", "tx01-gate-1" and "tx01-gate-2" exist
+    And an outside session holds the rows of "tx01-gate-1" and "tx01-gate-2"
+    When one request updates "tx01-a", "tx01-gate-1" and "tx01-b" in that order
+    And another request updates "tx01-b", "tx01-gate-2" and "tx01-a" in that order
+    And both requests wait for the outside session
+    And the outside session releases its rows
+    Then PostgreSQL detects a deadlock
+    And one request commits and the other gets 409 with a deadlock error
+    And the descriptions of "tx01-a" and "tx01-b" come from the same request
+    And the gateway log records the deadlock
+
+  @TX-02 @transaction
+  Scenario: TX-02 Statement timeout
+    Given the gateway is running with PostgreSQL
+    And servers "tx02-free" and "tx02-locked" exist
+    And an outside session holds the rows of "tx02-locked"
+    When one request updates "tx02-free" and "tx02-locked" in that order
+    Then the request fails with a statement timeout error after about the statement timeout
+    And the description of "tx02-free" is unchanged
+    And the gateway holds no locks in the database
+    And no database connection of the gateway is left busy
+    And API requests succeed
+
+  @TX-03 @transaction @connection
+  Scenario: TX-03 Connection drop in the middle of a multi-statement write
+    Given the gateway is running with PostgreSQL
+    And an outside session locks the table the tools API reads
+    When a request creates server "tx03" with 3 tools in one call
+    And the gateway's write waits halfway, after the server and before its tools
+    And the gateway's database connections are dropped by a TCP reset
+    And the outside session releases its lock
+    Then that request fails with 503
+    And neither server "tx03" nor any of its tools is visible
+    And the same request succeeds when retried

@@ -1,0 +1,177 @@
+package io.pgresilience.gateway;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The gateway's database access: a HikariCP pool with the plan's settings over a {@link FencingDataSource}.
+ * Every use of a connection goes through {@link #read}, {@link #write} or {@link #transaction}, so that
+ * connections are always given back and time spent in the database is measured.
+ */
+public final class Database implements AutoCloseable {
+
+    /** One unit of work on a borrowed connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** The connection broke while COMMIT was on its way: the write may or may not be applied. */
+    public static final class CommitOutcomeUnknown extends SQLException {
+        CommitOutcomeUnknown(SQLException cause) {
+            super("connection lost during COMMIT: " + cause.getMessage(), cause.getSQLState(), cause);
+        }
+    }
+
+    private static final ThreadLocal<long[]> DB_NANOS = ThreadLocal.withInitial(() -> new long[1]);
+
+    private final GatewayConfig config;
+    private final FencingDataSource writeSource;
+    private final HikariDataSource writePool;
+    private final HikariDataSource readPool;
+
+    public Database(GatewayConfig config) {
+        this.config = config;
+        // Hikari reads these once, from system properties: housekeeping decides how soon an emptied pool
+        // refills to its idle size; the bypass window is how long a connection may sit idle and still be
+        // handed out without validation. 0 validates on every checkout, as SQLAlchemy's pool_pre_ping does.
+        System.setProperty("com.zaxxer.hikari.housekeeping.periodMs", Long.toString(config.housekeepingMs()));
+        System.setProperty("com.zaxxer.hikari.aliveBypassWindowMs",
+                config.has(Defect.NO_VALIDATION) ? Long.toString(Long.MAX_VALUE / 2) : "0");
+        this.writeSource = new FencingDataSource(config.databaseUrl(), config.databaseUser(),
+                config.databasePassword(), config, "primary", !config.has(Defect.NO_FENCING));
+        this.writePool = pool("gateway-pool", writeSource);
+        this.readPool = config.has(Defect.READS_FROM_STANDBY)
+                ? pool("gateway-read-pool", new FencingDataSource(config.databaseUrl(), config.databaseUser(),
+                        config.databasePassword(), config, "preferSecondary", false))
+                : null;
+    }
+
+    private HikariDataSource pool(String name, FencingDataSource source) {
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName(name);
+        hikari.setDataSource(source);
+        hikari.setMinimumIdle(config.poolMinIdle());
+        hikari.setMaximumPoolSize(config.poolMax());
+        hikari.setConnectionTimeout(config.has(Defect.UNBOUNDED_POOL_WAIT) ? 0 : config.poolTimeoutMs());
+        hikari.setMaxLifetime(config.poolMaxLifetimeMs());
+        hikari.setValidationTimeout(config.validationTimeoutMs());
+        // Start even when the database is down: readiness reports it, requests get 503.
+        hikari.setInitializationFailTimeout(-1);
+        return new HikariDataSource(hikari);
+    }
+
+    /** A read: served by the primary (or, with the reads-from-standby defect, by a standby). */
+    public <T> T read(Work<T> work) throws SQLException {
+        return use(readPool != null ? readPool : writePool, false, work);
+    }
+
+    /** One statement, committed on its own. */
+    public <T> T write(Work<T> work) throws SQLException {
+        return use(writePool, false, work);
+    }
+
+    /** Several statements, all or nothing. */
+    public <T> T transaction(Work<T> work) throws SQLException {
+        return use(writePool, true, work);
+    }
+
+    private <T> T use(HikariDataSource pool, boolean transactional, Work<T> work) throws SQLException {
+        long start = System.nanoTime();
+        Connection connection = null;
+        boolean ok = false;
+        try {
+            connection = pool.getConnection();
+            T result;
+            if (transactional) {
+                connection.setAutoCommit(false);
+                try {
+                    result = work.run(connection);
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(connection);
+                    throw e;
+                }
+                commit(connection);
+            } else {
+                result = work.run(connection);
+            }
+            ok = true;
+            return result;
+        } finally {
+            if (connection != null && (ok || !config.has(Defect.LEAK_ON_ERROR))) {
+                connection.close();
+            }
+            DB_NANOS.get()[0] += System.nanoTime() - start;
+        }
+    }
+
+    private static void commit(Connection connection) throws SQLException {
+        try {
+            connection.commit();
+        } catch (SQLException e) {
+            String state = e.getSQLState();
+            if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                throw new CommitOutcomeUnknown(e);
+            }
+            throw e;
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; Hikari evicts it when it is closed
+        }
+    }
+
+    /** Readiness: a real query with a short timeout. */
+    public void ping() throws SQLException {
+        use(writePool, false, c -> {
+            try (Statement st = c.createStatement()) {
+                st.setQueryTimeout((int) Math.max(1, config.readyTimeoutMs() / 1000));
+                st.execute("SELECT 1");
+            }
+            return null;
+        });
+    }
+
+    public Map<String, Object> poolStats() {
+        HikariPoolMXBean bean = writePool.getHikariPoolMXBean();
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("active", bean == null ? 0 : bean.getActiveConnections());
+        stats.put("idle", bean == null ? 0 : bean.getIdleConnections());
+        stats.put("total", bean == null ? 0 : bean.getTotalConnections());
+        stats.put("waiting", bean == null ? 0 : bean.getThreadsAwaitingConnection());
+        stats.put("min_idle", config.poolMinIdle());
+        stats.put("max", config.poolMax());
+        stats.put("highest_timeline", writeSource.highestTimeline());
+        return stats;
+    }
+
+    public String hosts() {
+        return writeSource.hostList();
+    }
+
+    /** Milliseconds this thread spent in the database since the last call; for Server-Timing. */
+    public static double takeDbMillis() {
+        long[] nanos = DB_NANOS.get();
+        double ms = nanos[0] / 1_000_000.0;
+        nanos[0] = 0;
+        return ms;
+    }
+
+    @Override
+    public void close() {
+        writePool.close();
+        if (readPool != null) {
+            readPool.close();
+        }
+    }
+}

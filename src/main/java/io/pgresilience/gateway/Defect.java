@@ -1,0 +1,67 @@
+package io.pgresilience.gateway;
+
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Test aids: each switch reintroduces one real-world resilience bug into the reference gateway,
+ * so that the suite can prove it catches it. All are off unless GATEWAY_DEFECTS names them.
+ */
+public enum Defect {
+    /** Database faults answer 500 instead of 503. */
+    HTTP_500_FOR_DB_ERRORS("500-for-db-errors"),
+    /** Readiness answers 200 without touching the database. */
+    READY_WITHOUT_DB("ready-without-db"),
+    /** The pool hands out connections without validating them first (no pre-ping). */
+    NO_VALIDATION("no-validation"),
+    /** A request waits for a pooled connection without a bound. */
+    UNBOUNDED_POOL_WAIT("unbounded-pool-wait"),
+    /** A connection that failed a request is never given back to the pool. */
+    LEAK_ON_ERROR("leak-on-error"),
+    /** Only the first host of the database URL is ever used: no failover. */
+    SINGLE_HOST("single-host"),
+    /** Any writable node is accepted, even one on an older timeline: no split-brain fencing. */
+    NO_FENCING("no-fencing"),
+    /** No statement_timeout: a blocked query waits until the socket times out. */
+    NO_STATEMENT_TIMEOUT("no-statement-timeout"),
+    /** A server and its tools are written statement by statement, each committed on its own. */
+    NON_ATOMIC_WRITE("non-atomic-write"),
+    /** A deadlock is swallowed into a generic 500. */
+    DEADLOCK_AS_500("deadlock-as-500"),
+    /** Reads are served by the (possibly lagging) standby. */
+    READS_FROM_STANDBY("reads-from-standby"),
+    /** Bearer tokens are looked up in the database; a database error becomes 401. */
+    AUTH_NEEDS_DB("auth-needs-db");
+
+    private final String switchName;
+
+    Defect(String switchName) {
+        this.switchName = switchName;
+    }
+
+    public String switchName() {
+        return switchName;
+    }
+
+    public static Set<Defect> parse(String list) {
+        Set<Defect> out = EnumSet.noneOf(Defect.class);
+        if (list == null || list.isBlank()) {
+            return out;
+        }
+        for (String raw : list.split(",")) {
+            String name = raw.trim().toLowerCase(Locale.ROOT);
+            if (name.isEmpty()) {
+                continue;
+            }
+            out.add(Arrays.stream(values())
+                    .filter(d -> d.switchName.equals(name))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown defect '" + name + "'; known: "
+                            + Arrays.stream(values()).map(Defect::switchName).collect(Collectors.joining(", ")))));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,172 @@
+package io.pgresilience.gateway;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.postgresql.Driver;
+import org.postgresql.PGProperty;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.util.HostSpec;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens connections to the current primary of a multi-host pgjdbc URL, and refuses a split brain.
+ *
+ * <p>pgjdbc's {@code targetServerType=primary} takes the first writable host it finds. After a failover
+ * the old primary may come back still writable (split brain); pgjdbc would happily write to it. So this
+ * data source remembers the highest PostgreSQL timeline it has seen (promotion increments it) and
+ * refuses a writable node on a lower one, asking pgjdbc again without that host.
+ */
+final class FencingDataSource implements DataSource {
+
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(FencingDataSource.class);
+    private static final String TIMELINE_SQL =
+            "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
+
+    private final Driver driver = new Driver();
+    private final List<HostSpec> hosts;
+    private final String database;
+    private final Properties properties;
+    private final boolean fencing;
+    private final AtomicInteger highestTimeline = new AtomicInteger();
+
+    /**
+     * @param url a pgjdbc URL, single- or multi-host, without credentials
+     * @param targetServerType "primary" for the write pool, "preferSecondary" for a read pool
+     */
+    FencingDataSource(String url, String user, String password, GatewayConfig config, String targetServerType,
+                      boolean fencing) {
+        Properties parsed = Driver.parseURL(url, new Properties());
+        if (parsed == null) {
+            throw new IllegalArgumentException("GATEWAY_DB_URL is not a PostgreSQL JDBC URL");
+        }
+        String[] hostNames = PGProperty.PG_HOST.getOrDefault(parsed).split(",");
+        String[] ports = PGProperty.PG_PORT.getOrDefault(parsed).split(",");
+        List<HostSpec> specs = new ArrayList<>();
+        for (int i = 0; i < hostNames.length; i++) {
+            specs.add(new HostSpec(hostNames[i], Integer.parseInt(ports[i])));
+        }
+        this.hosts = config.has(Defect.SINGLE_HOST) ? List.of(specs.get(0)) : List.copyOf(specs);
+        this.database = PGProperty.PG_DBNAME.getOrDefault(parsed);
+        this.fencing = fencing;
+        this.properties = new Properties();
+        parsed.forEach((k, v) -> {
+            String key = k.toString();
+            if (!key.equals(PGProperty.PG_HOST.getName()) && !key.equals(PGProperty.PG_PORT.getName())
+                    && !key.equals(PGProperty.PG_DBNAME.getName())) {
+                properties.setProperty(key, v.toString());
+            }
+        });
+        PGProperty.USER.set(properties, user);
+        PGProperty.PASSWORD.set(properties, password);
+        PGProperty.TARGET_SERVER_TYPE.set(properties, targetServerType);
+        PGProperty.HOST_RECHECK_SECONDS.set(properties, 1);
+        PGProperty.CONNECT_TIMEOUT.set(properties, config.connectTimeoutS());
+        PGProperty.LOGIN_TIMEOUT.set(properties, config.connectTimeoutS());
+        PGProperty.SOCKET_TIMEOUT.set(properties, config.socketTimeoutS());
+        PGProperty.TCP_KEEP_ALIVE.set(properties, true);
+        PGProperty.APPLICATION_NAME.set(properties, "reference-gateway");
+        if (!config.has(Defect.NO_STATEMENT_TIMEOUT)) {
+            PGProperty.OPTIONS.set(properties, "-c statement_timeout=" + config.statementTimeoutMs());
+        }
+    }
+
+    /** The hosts this data source may use, in order; for logs. */
+    String hostList() {
+        return hosts.stream().map(HostSpec::toString).reduce((a, b) -> a + "," + b).orElse("");
+    }
+
+    int highestTimeline() {
+        return highestTimeline.get();
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        List<HostSpec> candidates = new ArrayList<>(hosts);
+        while (true) {
+            Connection connection = driver.connect(urlFor(candidates), properties);
+            if (!fencing) {
+                return connection;
+            }
+            HostSpec where = ((BaseConnection) connection).getQueryExecutor().getHostSpec();
+            int timeline;
+            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(TIMELINE_SQL)) {
+                rs.next();
+                timeline = rs.getInt(1);
+            } catch (SQLException e) {
+                connection.close();
+                throw e;
+            }
+            int highest = highestTimeline.accumulateAndGet(timeline, Math::max);
+            if (timeline >= highest) {
+                return connection;
+            }
+            connection.close();
+            LOG.warn("fenced a stale primary: {} is writable on timeline {}, but timeline {} has been seen; "
+                    + "refusing it (split brain)", where, timeline, highest);
+            candidates.removeIf(h -> h.getHost().equals(where.getHost()) && h.getPort() == where.getPort());
+            if (candidates.isEmpty()) {
+                throw new SQLException("no writable database node on timeline >= " + highest
+                        + " (stale primaries refused)", "08001");
+            }
+        }
+    }
+
+    private String urlFor(List<HostSpec> candidates) {
+        StringBuilder url = new StringBuilder("jdbc:postgresql://");
+        for (int i = 0; i < candidates.size(); i++) {
+            if (i > 0) {
+                url.append(',');
+            }
+            url.append(candidates.get(i).getHost()).append(':').append(candidates.get(i).getPort());
+        }
+        return url.append('/').append(database).toString();
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("credentials are configured on the data source");
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+        return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) {
+    }
+
+    @Override
+    public int getLoginTimeout() {
+        return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        throw new SQLFeatureNotSupportedException();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        throw new SQLException("not a wrapper");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+package io.pgresilience.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The suite's configuration: {@code pg-resilience.properties} on the classpath, overridden by
+ * {@code -Dkey=value}. Every timeout the gateway is given and every deadline a check polls against
+ * comes from here, and all of it is printed in the report.
+ */
+public final class Settings {
+
+    private static final String FILE = "pg-resilience.properties";
+
+    private final Properties values;
+
+    private Settings(Properties values) {
+        this.values = values;
+    }
+
+    public static Settings load() {
+        Properties p = new Properties();
+        try (InputStream in = Settings.class.getClassLoader().getResourceAsStream(FILE)) {
+            if (in == null) {
+                throw new IllegalStateException(FILE + " is missing from the test classpath");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + FILE + ": " + e.getMessage(), e);
+        }
+        for (String key : p.stringPropertyNames()) {
+            String override = System.getProperty(key);
+            if (override != null) {
+                p.setProperty(key, override);
+            }
+        }
+        return new Settings(p);
+    }
+
+    /** For tests of the suite itself. */
+    public static Settings of(Map<String, String> entries) {
+        Settings base = load();
+        entries.forEach(base.values::setProperty);
+        return base;
+    }
+
+    public String text(String key) {
+        String v = values.getProperty(key);
+        if (v == null) {
+            throw new IllegalArgumentException("setting " + key + " is not defined in " + FILE);
+        }
+        return v.trim();
+    }
+
+    public long number(String key) {
+        String v = text(key);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("setting " + key + " must be a number, got '" + v + "'");
+        }
+    }
+
+    public int integer(String key) {
+        return Math.toIntExact(number(key));
+    }
+
+    public Duration millis(String key) {
+        return Duration.ofMillis(number(key));
+    }
+
+    public Duration seconds(String key) {
+        return Duration.ofSeconds(number(key));
+    }
+
+    public boolean flag(String key) {
+        return Boolean.parseBoolean(text(key));
+    }
+
+    /** Every setting, sorted, for the report. (No secrets live here: they are generated per run.) */
+    public Map<String, String> entries() {
+        Map<String, String> out = new TreeMap<>();
+        for (String k : values.stringPropertyNames()) {
+            out.put(k, values.getProperty(k));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,48 @@
+package io.pgresilience.faults;
+
+import java.util.List;
+
+/**
+ * A TCP proxy between the gateway and one database node that can be made toxic, in Toxiproxy's terms.
+ * The in-JVM implementation serves machines with no Toxiproxy; an adapter for a real Toxiproxy fits
+ * the same interface.
+ */
+public interface FaultProxy extends AutoCloseable {
+
+    String name();
+
+    /** Where the gateway connects. */
+    String listenHost();
+
+    int listenPort();
+
+    String upstreamHost();
+
+    int upstreamPort();
+
+    /** Re-points new connections at another server (a VIP moving to the new primary). */
+    void upstream(String host, int port);
+
+    /** Toxiproxy's enabled=true: listen again. */
+    void enable();
+
+    /** Toxiproxy's enabled=false: refuse new connections and drop the existing ones. */
+    void disable();
+
+    boolean enabled();
+
+    void addToxic(Toxic toxic);
+
+    void removeToxic(String toxicName);
+
+    List<Toxic> toxics();
+
+    /** Removes every toxic and enables the proxy. */
+    void reset();
+
+    /** Connections currently proxied. */
+    int connectionCount();
+
+    @Override
+    void close();
+}

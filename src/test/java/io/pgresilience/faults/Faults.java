@@ -1,0 +1,131 @@
+package io.pgresilience.faults;
+
+import io.pgresilience.evidence.Evidence;
+import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.StopMode;
+import io.pgresilience.session.Session;
+import io.pgresilience.target.Topology;
+import java.util.List;
+
+/**
+ * Faults a scenario injects (a PicoContainer world object). Each one is written into the evidence as the start
+ * or end of the fault window. After every scenario the network is healed; the lab is repaired before the next.
+ */
+public final class Faults {
+
+    private final Session session = Session.get();
+    private final Evidence evidence;
+
+    public Faults(Evidence evidence) {
+        this.evidence = evidence;
+    }
+
+    /** The proxies the gateway reaches a node through: its own in a multi-host URL, the VIP when it points there. */
+    public List<FaultProxy> gatewayLinksTo(DbNode node) {
+        LabNetwork network = session.network();
+        if (session.target().topology() == Topology.MULTI_HOST) {
+            return List.of(network.proxyFor(node));
+        }
+        return network.vipPointsAt(node) ? List.of(network.vip()) : List.of();
+    }
+
+    /** Every way from the gateway to the database. */
+    public List<FaultProxy> allGatewayLinks() {
+        return session.target().topology() == Topology.MULTI_HOST ? session.network().nodeProxies()
+                : List.of(session.network().vip());
+    }
+
+    public void stop(DbNode node, StopMode mode) {
+        evidence.fault("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
+        node.stop(mode);
+    }
+
+    public void start(DbNode node) {
+        node.start();
+        evidence.heal("pg_ctl start on " + node.name());
+    }
+
+    public void restart(DbNode node) {
+        evidence.fault("pg_ctl restart on " + node.name());
+        node.restart();
+        evidence.heal(node.name() + " accepts connections again");
+    }
+
+    /** enabled=false on every link: connections refused, open ones dropped. */
+    public void makeUnreachable() {
+        evidence.fault("proxy enabled=false: the database refuses connections and drops open ones");
+        allGatewayLinks().forEach(FaultProxy::disable);
+    }
+
+    public void makeReachable() {
+        allGatewayLinks().forEach(FaultProxy::enable);
+        evidence.heal("proxy enabled=true");
+    }
+
+    /** A blackhole both ways (timeout=0): packets vanish, sockets stay open. */
+    public void partition(DbNode node) {
+        evidence.fault("partition: timeout=0 upstream and downstream between gateway and " + node.name());
+        for (FaultProxy p : gatewayLinksTo(node)) {
+            p.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
+            p.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
+        }
+    }
+
+    public void healPartition() {
+        for (FaultProxy p : session.network().all()) {
+            p.toxics().stream().filter(t -> t.name().startsWith("partition")).forEach(t -> p.removeToxic(t.name()));
+        }
+        evidence.heal("partition removed");
+    }
+
+    public void latency(DbNode node, long ms, boolean startsFault) {
+        String what = "latency " + ms + " ms downstream between gateway and " + node.name();
+        if (startsFault) {
+            evidence.fault(what);
+        } else {
+            evidence.event("latency", what);
+        }
+        for (FaultProxy p : gatewayLinksTo(node)) {
+            p.toxics().stream().filter(t -> t.type() == ToxicType.LATENCY).forEach(t -> p.removeToxic(t.name()));
+            p.addToxic(Toxic.latency(Direction.DOWNSTREAM, ms, 0));
+        }
+    }
+
+    public void removeLatency() {
+        for (FaultProxy p : session.network().all()) {
+            p.toxics().stream().filter(t -> t.type() == ToxicType.LATENCY).forEach(t -> p.removeToxic(t.name()));
+        }
+        evidence.heal("latency removed");
+    }
+
+    /** reset_peer on the gateway's links to the node: every open connection gets a TCP RST; then removed. */
+    public void resetConnections(DbNode node, java.time.Duration within) {
+        List<FaultProxy> links = gatewayLinksTo(node);
+        evidence.fault("reset_peer (TCP RST) on the gateway's connections to " + node.name());
+        links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
+        org.awaitility.Awaitility.await("every proxied connection to " + node.name() + " is reset")
+                .atMost(within)
+                .pollInterval(java.time.Duration.ofMillis(10))
+                .until(() -> links.stream().allMatch(p -> p.connectionCount() == 0));
+        links.forEach(p -> p.removeToxic("reset"));
+        evidence.heal("reset_peer removed");
+    }
+
+    public List<Integer> terminateGatewayBackends(DbNode node, boolean startsFault) {
+        if (startsFault) {
+            evidence.fault("pg_terminate_backend on every session of the gateway on " + node.name());
+        }
+        List<Integer> pids = node.terminateClientBackends(session.target().databaseRole());
+        if (startsFault) {
+            evidence.heal("terminated " + pids.size() + " backends");
+        } else {
+            evidence.event("recycled", "terminated " + pids.size() + " gateway backends on " + node.name());
+        }
+        return pids;
+    }
+
+    /** Undo every network fault; called after each scenario, also a failed one. */
+    public void healAll() {
+        session.network().healAll();
+    }
+}

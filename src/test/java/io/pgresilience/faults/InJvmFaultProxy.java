@@ -1,0 +1,365 @@
+package io.pgresilience.faults;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A Toxiproxy work-alike inside the JVM: one listening port, one upstream, toxics per direction that act on
+ * existing connections as soon as they are added and stop as soon as they are removed.
+ * Blocking sockets and two pump threads per connection: the suite proxies tens of connections, not thousands.
+ */
+public final class InJvmFaultProxy implements FaultProxy {
+
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final int CHUNK = 32 * 1024;
+
+    private final String name;
+    private final InetAddress listenAddress;
+    private final CopyOnWriteArrayList<Toxic> toxics = new CopyOnWriteArrayList<>();
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService timers;
+    private volatile InetSocketAddress upstream;
+    private volatile ServerSocket server;
+    private volatile int port;
+    private volatile boolean closed;
+
+    private InJvmFaultProxy(String name, InetAddress listenAddress, int port, InetSocketAddress upstream) {
+        this.name = name;
+        this.listenAddress = listenAddress;
+        this.port = port;
+        this.upstream = upstream;
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "proxy-" + name + "-timer"));
+    }
+
+    /** A proxy on a free loopback port in front of host:port. */
+    public static InJvmFaultProxy start(String name, String upstreamHost, int upstreamPort) {
+        return start(name, InetAddress.getLoopbackAddress(), 0, upstreamHost, upstreamPort);
+    }
+
+    /** A proxy on the given address and port (0: any free port), e.g. 0.0.0.0 for containers to reach it. */
+    public static InJvmFaultProxy start(String name, InetAddress listen, int port, String upstreamHost, int upstreamPort) {
+        InJvmFaultProxy proxy = new InJvmFaultProxy(name, listen, port, InetSocketAddress.createUnresolved(upstreamHost, upstreamPort));
+        proxy.enable();
+        return proxy;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String listenHost() {
+        return listenAddress.getHostAddress();
+    }
+
+    @Override
+    public int listenPort() {
+        return port;
+    }
+
+    @Override
+    public String upstreamHost() {
+        return upstream.getHostString();
+    }
+
+    @Override
+    public int upstreamPort() {
+        return upstream.getPort();
+    }
+
+    @Override
+    public void upstream(String host, int upstreamPort) {
+        this.upstream = InetSocketAddress.createUnresolved(host, upstreamPort);
+    }
+
+    @Override
+    public synchronized void enable() {
+        if (server != null || closed) {
+            return;
+        }
+        try {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(listenAddress, port), 128);
+            port = s.getLocalPort();
+            server = s;
+            Thread acceptor = daemon(() -> acceptLoop(s), "proxy-" + name + "-accept");
+            acceptor.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("proxy " + name + " cannot listen on " + listenAddress.getHostAddress() + ":"
+                    + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void disable() {
+        ServerSocket s = server;
+        server = null;
+        closeQuietly(s);
+        links.forEach(Link::close);
+    }
+
+    @Override
+    public boolean enabled() {
+        return server != null;
+    }
+
+    @Override
+    public void addToxic(Toxic toxic) {
+        if (toxics.stream().anyMatch(t -> t.name().equals(toxic.name()))) {
+            throw new IllegalArgumentException("proxy " + name + " already has a toxic named " + toxic.name());
+        }
+        toxics.add(toxic);
+        links.forEach(l -> l.toxicAdded(toxic));
+    }
+
+    @Override
+    public void removeToxic(String toxicName) {
+        toxics.removeIf(t -> t.name().equals(toxicName));
+        links.forEach(l -> l.toxicRemoved(toxicName));
+    }
+
+    @Override
+    public List<Toxic> toxics() {
+        return List.copyOf(toxics);
+    }
+
+    @Override
+    public void reset() {
+        for (Toxic t : List.copyOf(toxics)) {
+            removeToxic(t.name());
+        }
+        enable();
+    }
+
+    @Override
+    public int connectionCount() {
+        return links.size();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        disable();
+        timers.shutdownNow();
+    }
+
+    private void acceptLoop(ServerSocket s) {
+        while (!s.isClosed()) {
+            Socket client;
+            try {
+                client = s.accept();
+            } catch (IOException e) {
+                return; // closed by disable()
+            }
+            Link link = new Link(client);
+            links.add(link);
+            daemon(link::open, "proxy-" + name + "-open").start();
+        }
+    }
+
+    private static Thread daemon(Runnable r, String threadName) {
+        Thread t = new Thread(r, threadName + "-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing is best effort
+            }
+        }
+    }
+
+    /** One proxied connection: the client socket, the upstream socket, a pump per direction. */
+    private final class Link {
+        private final Socket client;
+        private final Socket serverSide = new Socket();
+        private final Map<String, Boolean> applies = new ConcurrentHashMap<>();
+        private final Map<String, ScheduledFuture<?>> timersByToxic = new ConcurrentHashMap<>();
+        private final AtomicLong[] passed = {new AtomicLong(), new AtomicLong()};
+        private volatile boolean done;
+
+        Link(Socket client) {
+            this.client = client;
+        }
+
+        void open() {
+            InetSocketAddress target = upstream;
+            try {
+                client.setTcpNoDelay(true);
+                serverSide.setTcpNoDelay(true);
+                serverSide.connect(new InetSocketAddress(target.getHostString(), target.getPort()), 5_000);
+            } catch (IOException e) {
+                close(); // upstream down: the client sees its connection closed, as through Toxiproxy
+                return;
+            }
+            toxics.forEach(this::toxicAdded);
+            daemon(() -> pump(Direction.UPSTREAM, client, serverSide), "proxy-" + name + "-up").start();
+            daemon(() -> pump(Direction.DOWNSTREAM, serverSide, client), "proxy-" + name + "-down").start();
+        }
+
+        void toxicAdded(Toxic toxic) {
+            boolean active = toxic.toxicity() >= 1.0 || ThreadLocalRandom.current().nextDouble() < toxic.toxicity();
+            // A link that opens while a toxic is being added hears of it twice; the first word counts.
+            if (applies.putIfAbsent(toxic.name(), active) != null || !active) {
+                return;
+            }
+            if (toxic.type() == ToxicType.RESET_PEER) {
+                schedule(toxic, toxic.attribute("timeout"), () -> reset(toxic.stream()));
+            } else if (toxic.type() == ToxicType.TIMEOUT && toxic.attribute("timeout") > 0) {
+                schedule(toxic, toxic.attribute("timeout"), this::close);
+            }
+        }
+
+        void toxicRemoved(String toxicName) {
+            applies.remove(toxicName);
+            ScheduledFuture<?> f = timersByToxic.remove(toxicName);
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+
+        private void schedule(Toxic toxic, long delayMs, Runnable action) {
+            timersByToxic.put(toxic.name(), timers.schedule(action, delayMs, TimeUnit.MILLISECONDS));
+        }
+
+        private boolean active(Toxic toxic) {
+            return Boolean.TRUE.equals(applies.get(toxic.name()));
+        }
+
+        private void pump(Direction direction, Socket from, Socket to) {
+            byte[] buffer = new byte[CHUNK];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                while (!done) {
+                    int n = in.read(buffer);
+                    if (n < 0) {
+                        break;
+                    }
+                    if (!forward(direction, buffer, n, out)) {
+                        break;
+                    }
+                }
+            } catch (IOException e) {
+                // a reset or a close on either side ends the link
+            }
+            slowClose(direction);
+            close();
+        }
+
+        /** Applies the toxics of this direction to one chunk; false when the link must end. */
+        private boolean forward(Direction direction, byte[] buffer, int n, OutputStream out) throws IOException {
+            int length = n;
+            boolean drop = false;
+            boolean endAfter = false;
+            for (Toxic toxic : toxics) {
+                if (toxic.stream() != direction || !active(toxic)) {
+                    continue;
+                }
+                switch (toxic.type()) {
+                    case LATENCY -> {
+                        long jitter = toxic.attribute("jitter");
+                        long delay = toxic.attribute("latency")
+                                + (jitter > 0 ? ThreadLocalRandom.current().nextLong(-jitter, jitter + 1) : 0);
+                        sleepWhileActive(toxic, Math.max(0, delay));
+                    }
+                    case BANDWIDTH -> {
+                        long rate = Math.max(1, toxic.attribute("rate"));
+                        sleepWhileActive(toxic, length * 1000L / (rate * 1024L));
+                    }
+                    case TIMEOUT -> drop = true;
+                    case LIMIT_DATA -> {
+                        long allowed = toxic.attribute("bytes") - passed[direction.ordinal()].get();
+                        if (allowed <= 0) {
+                            return false;
+                        }
+                        if (length >= allowed) {
+                            length = (int) allowed;
+                            endAfter = true;
+                        }
+                    }
+                    default -> {
+                        // reset_peer acts by timer, slow_close at close
+                    }
+                }
+            }
+            if (!drop) {
+                out.write(buffer, 0, length);
+                out.flush();
+                passed[direction.ordinal()].addAndGet(length);
+            }
+            return !endAfter;
+        }
+
+        private void sleepWhileActive(Toxic toxic, long millis) {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            // Sleep in slices so that removing the toxic releases the data at once.
+            while (!done && active(toxic)) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 20));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        private void slowClose(Direction direction) {
+            for (Toxic toxic : toxics) {
+                if (toxic.type() == ToxicType.SLOW_CLOSE && toxic.stream() == direction && active(toxic)) {
+                    sleepWhileActive(toxic, toxic.attribute("delay"));
+                }
+            }
+        }
+
+        /** A TCP RST to the peer on that side: SO_LINGER 0, then close. */
+        void reset(Direction direction) {
+            Socket victim = direction == Direction.DOWNSTREAM ? client : serverSide;
+            try {
+                victim.setSoLinger(true, 0);
+            } catch (SocketException ignored) {
+                // already closed
+            }
+            close();
+        }
+
+        void close() {
+            if (done) {
+                return;
+            }
+            done = true;
+            links.remove(this);
+            timersByToxic.values().forEach(f -> f.cancel(false));
+            closeQuietly(client);
+            closeQuietly(serverSide);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.pgresilience.lab;
+
+import java.util.List;
+
+/**
+ * The lab's database: a primary and a streaming standby (embedded processes or containers). Steps and
+ * targets see only this interface and {@link DbNode}, never which kind of lab runs.
+ */
+public interface DbCluster extends AutoCloseable {
+
+    /** The running node that accepts writes (on a split brain: the one on the highest timeline). */
+    DbNode primary();
+
+    /** The node that is not the primary. */
+    DbNode standby();
+
+    List<DbNode> nodes();
+
+    /** The database the gateway uses, its role and that role's password (a per-run secret). */
+    String database();
+
+    String gatewayRole();
+
+    String gatewayPassword();
+
+    /**
+     * Brings the lab back to a running primary with a streaming, caught-up, asynchronous standby whose replay
+     * runs, whatever the last scenario did; rebuilds a node from a fresh backup when it must.
+     */
+    void ensureHealthy();
+
+    /** Makes the node the primary (a planned switchover) and the other its standby. */
+    void switchoverTo(DbNode node);
+
+    /** Synchronous replication to the standby (synchronous_standby_names = '*'), or asynchronous. */
+    void synchronousReplication(boolean on);
+
+    boolean synchronous();
+
+    /** Grows when the lab had to be created anew: anything that remembers the old one must start over. */
+    long generation();
+
+    String postgresVersion();
+
+    /** One line for reports: nodes, roles, replication mode. */
+    String topology();
+
+    /** Stops every node and removes its data. */
+    @Override
+    void close();
+}

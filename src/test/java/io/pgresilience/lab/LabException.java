@@ -1,0 +1,12 @@
+package io.pgresilience.lab;
+
+/** The lab cannot do what was asked; the message is one line a user can act on. */
+public class LabException extends RuntimeException {
+    public LabException(String message) {
+        super(message);
+    }
+
+    public LabException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,81 @@
+package io.pgresilience.lab;
+
+import io.pgresilience.session.Session;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The scenario's hold on the lab (a PicoContainer world object): the cluster, sessions opened outside the
+ * gateway (closed after every scenario, whatever happened) and what the nodes see of the gateway.
+ */
+public final class LabWorld {
+
+    private final Session session = Session.get();
+    private final List<OutsideSession> outside = new ArrayList<>();
+    private final java.util.Map<String, Integer> logOffsets = new java.util.HashMap<>();
+    private DbNode oldPrimary;
+
+    public LabWorld() {
+        for (DbNode n : session.cluster().nodes()) {
+            logOffsets.put(n.name(), n.log().length());
+        }
+    }
+
+    /** What the node's server log says since this scenario began. */
+    public String logSinceScenarioStart(DbNode node) {
+        String log = node.log();
+        return log.substring(Math.min(logOffsets.getOrDefault(node.name(), 0), log.length()));
+    }
+
+    public DbCluster cluster() {
+        return session.cluster();
+    }
+
+    public DbNode primary() {
+        return cluster().primary();
+    }
+
+    public DbNode standby() {
+        return cluster().standby();
+    }
+
+    /** The primary the scenario started with, remembered before a failover changes roles. */
+    public DbNode oldPrimary() {
+        if (oldPrimary == null) {
+            throw new IllegalStateException("no primary was remembered before the fault");
+        }
+        return oldPrimary;
+    }
+
+    public void rememberPrimary(DbNode node) {
+        this.oldPrimary = node;
+    }
+
+    public GatewaySessions gatewaySessionsOn(DbNode node) {
+        return new GatewaySessions(node, cluster().database(), session.target().databaseRole());
+    }
+
+    public GatewaySessions onPrimary() {
+        return gatewaySessionsOn(primary());
+    }
+
+    public OutsideSession outsideSession() {
+        OutsideSession s = OutsideSession.open(primary(), cluster().database());
+        outside.add(s);
+        return s;
+    }
+
+    /** The newest outside session; the steps' "the outside session". */
+    public OutsideSession lastOutsideSession() {
+        if (outside.isEmpty()) {
+            throw new IllegalStateException("no outside session was opened in this scenario");
+        }
+        return outside.get(outside.size() - 1);
+    }
+
+    /** After every scenario: no outside lock may outlive it. */
+    public void closeOutsideSessions() {
+        outside.forEach(OutsideSession::close);
+        outside.clear();
+    }
+}

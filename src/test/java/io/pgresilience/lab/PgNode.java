@@ -1,0 +1,328 @@
+package io.pgresilience.lab;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * A PostgreSQL server run from the machine's own binaries, with its data under the lab directory.
+ * The verbs follow {@code PostgreSQL::Test::Cluster}: init, start, stop, restart, backup, initFromBackup,
+ * promote, waitForCatchup, pollQueryUntil.
+ */
+public final class PgNode implements DbNode {
+
+    public static final String SUPERUSER = "postgres";
+    private static final String HOST = "127.0.0.1";
+
+    private final String name;
+    private final Path home;
+    private final Path data;
+    private final Path logFile;
+    private final int port;
+    private final PgBinaries bin;
+    private final OsUser user;
+    private final String password;
+    private final Deadlines deadlines;
+
+    public PgNode(String name, Path home, int port, PgBinaries bin, OsUser user, String superuserPassword,
+                  Deadlines deadlines) {
+        this.name = name;
+        this.home = home;
+        this.data = home.resolve("data");
+        this.logFile = home.resolve("postgresql.log");
+        this.port = port;
+        this.bin = bin;
+        this.user = user;
+        this.password = superuserPassword;
+        this.deadlines = deadlines;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String host() {
+        return HOST;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    public Path dataDir() {
+        return data;
+    }
+
+    /** initdb, then the settings every lab node shares: loopback TCP only, replication, short lock waits. */
+    public PgNode init() {
+        mkdirs();
+        Path pwfile = home.resolve("pwfile");
+        write(pwfile, password + "\n", false);
+        user.own(home);
+        try {
+            pg("initdb", "-D", data.toString(), "-U", SUPERUSER, "--auth=scram-sha-256", "--pwfile=" + pwfile,
+                    "-E", "UTF8", "--locale=C", "--no-sync").check("initdb for " + name);
+        } finally {
+            deleteQuietly(pwfile);
+        }
+        write(data.resolve("postgresql.conf"), """
+
+                # pg-resilience lab node
+                listen_addresses = '127.0.0.1'
+                unix_socket_directories = ''
+                max_connections = 100
+                shared_buffers = 32MB
+                fsync = off
+                wal_level = replica
+                max_wal_senders = 10
+                wal_keep_size = 256MB
+                hot_standby = on
+                wal_receiver_status_interval = 1s
+                wal_retrieve_retry_interval = 500ms
+                deadlock_timeout = 200ms
+                log_lock_waits = on
+                log_line_prefix = '%m [%p] %q%u@%d '
+                """ + nodeSettings(), true);
+        write(data.resolve("pg_hba.conf"), """
+                host all         all 127.0.0.1/32 scram-sha-256
+                host replication all 127.0.0.1/32 scram-sha-256
+                """, false);
+        return this;
+    }
+
+    private String nodeSettings() {
+        return "port = " + port + "\ncluster_name = '" + name + "'\n";
+    }
+
+    @Override
+    public void start() {
+        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-l", logFile.toString(), "-w",
+                "-t", Long.toString(deadlines.operation().toSeconds()), "start").run();
+        if (!r.ok()) {
+            throw new LabException("PostgreSQL node " + name + " did not start on port " + port + ": "
+                    + Command.lastLines(r.output() + "\n" + tail(logFile, 4), 6));
+        }
+    }
+
+    @Override
+    public void stop(StopMode mode) {
+        pg("pg_ctl", "-D", data.toString(), "-m", mode.pgCtl(), "-w",
+                "-t", Long.toString(deadlines.operation().toSeconds()), "stop").check("stopping " + name);
+    }
+
+    @Override
+    public void restart() {
+        stop(StopMode.FAST);
+        start();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return Files.exists(data) && pg("pg_ctl", "-D", data.toString(), "status").run().ok();
+    }
+
+    /** A base backup of this (running) node, stored beside it, as PostgreSQL::Test::Cluster's backup does. */
+    public Path backup(String backupName) {
+        Path target = home.resolveSibling("backups").resolve(name + "-" + backupName);
+        deleteTree(target);
+        mkdirs(target.getParent());
+        user.own(target.getParent());
+        Command.of(user.wrap(List.of(bin.path("pg_basebackup"), "-h", HOST, "-p", Integer.toString(port),
+                        "-U", SUPERUSER, "-D", target.toString(), "-X", "stream", "-c", "fast", "--no-sync")))
+                .env(java.util.Map.of("PGPASSWORD", password))
+                .timeout(deadlines.operation())
+                .check("pg_basebackup from " + name);
+        return target;
+    }
+
+    /** Makes this node a streaming standby of root, from a backup of root (has_streaming in the Perl API). */
+    public PgNode initFromBackup(PgNode root, Path backup) {
+        if (isRunning()) {
+            stop(StopMode.IMMEDIATE);
+        }
+        deleteTree(data);
+        mkdirs();
+        user.own(home);
+        Command.of(user.wrap(List.of("cp", "-a", backup.toString(), data.toString()))).check("restoring backup into " + name);
+        write(data.resolve("postgresql.conf"), nodeSettings(), true);
+        write(data.resolve("postgresql.auto.conf"), "primary_conninfo = 'host=" + HOST + " port=" + root.port
+                + " user=" + SUPERUSER + " password=" + password + " application_name=" + name + "'\n", true);
+        write(data.resolve("standby.signal"), "", false);
+        deleteQuietly(data.resolve("postmaster.pid"));
+        user.own(data);
+        return this;
+    }
+
+    @Override
+    public void promote() {
+        pg("pg_ctl", "-D", data.toString(), "-w", "-t", Long.toString(deadlines.operation().toSeconds()), "promote")
+                .check("promoting " + name);
+    }
+
+    @Override
+    public boolean isInRecovery() {
+        return "t".equals(query("postgres", "SELECT pg_is_in_recovery()"));
+    }
+
+    @Override
+    public int timeline() {
+        return Integer.parseInt(Objects.requireNonNull(query("postgres", "SELECT timeline_id FROM pg_control_checkpoint()"
+                + " WHERE pg_is_in_recovery() UNION ALL SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+                + "::bit(32)::int WHERE NOT pg_is_in_recovery()")));
+    }
+
+    @Override
+    public Connection connect(String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", SUPERUSER);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "3");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("ApplicationName", "pg-resilience-lab");
+        return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/" + database, props);
+    }
+
+    @Override
+    public String query(String database, String sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new LabException("query on " + name + " failed: " + e.getMessage() + " [" + sql + "]", e);
+        }
+    }
+
+    /** Runs statements that return nothing. */
+    public void execute(String database, String sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new LabException("statement on " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void pollQueryUntil(String database, String sql, String expected) {
+        await(name + ": " + sql + " = " + expected)
+                .atMost(deadlines.operation())
+                .pollInterval(deadlines.poll())
+                .ignoreExceptions()
+                .until(() -> expected.equals(query(database, sql)));
+    }
+
+    @Override
+    public void waitForCatchup(DbNode standby) {
+        String lsn = query("postgres", "SELECT pg_current_wal_lsn()");
+        standby.pollQueryUntil("postgres", "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn", "t");
+    }
+
+    @Override
+    public List<Integer> terminateClientBackends(String role) {
+        List<Integer> pids = new ArrayList<>();
+        try (Connection c = connect("postgres");
+             PreparedStatement ps = c.prepareStatement("SELECT pid, pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                     + "WHERE usename = ? AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+            ps.setString(1, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new LabException("terminating backends of " + role + " on " + name + ": " + e.getMessage(), e);
+        }
+        return pids;
+    }
+
+    @Override
+    public String log() {
+        try {
+            return Files.exists(logFile) ? Files.readString(logFile, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Stops the server at once and removes its data: nothing of this node stays behind. */
+    public void teardown() {
+        if (Files.exists(data.resolve("postmaster.pid"))) {
+            pg("pg_ctl", "-D", data.toString(), "-m", "immediate", "-w", "-t", "10", "stop").run();
+        }
+        deleteTree(home);
+    }
+
+    private Command pg(String program, String... args) {
+        List<String> argv = new ArrayList<>();
+        argv.add(bin.path(program));
+        argv.addAll(List.of(args));
+        return Command.of(user.wrap(argv)).timeout(deadlines.operation().plusSeconds(10));
+    }
+
+    private void mkdirs() {
+        mkdirs(home);
+    }
+
+    private static void mkdirs(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new LabException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(Path file, String text, boolean append) {
+        try {
+            if (append) {
+                Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } else {
+                Files.writeString(file, text, StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new LabException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            return Files.exists(file) ? Command.lastLines(Files.readString(file), lines) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Command.of("rm", "-rf", dir.toString()).check("removing " + dir);
+    }
+
+    @Override
+    public String toString() {
+        return name + "@" + HOST + ":" + port;
+    }
+}

@@ -1,0 +1,171 @@
+package io.pgresilience.session;
+
+import io.pgresilience.config.Settings;
+import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.lab.DbCluster;
+import io.pgresilience.lab.Deadlines;
+import io.pgresilience.lab.EmbeddedCluster;
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.LabException;
+import io.pgresilience.lab.Leftovers;
+import io.pgresilience.lab.OsUser;
+import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.target.GatewayTarget;
+import io.pgresilience.target.ReferenceTarget;
+import io.pgresilience.target.Topology;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One run of the suite: the lab (database cluster and the proxies in front of it) and the gateway under test,
+ * started once on first use and stopped when the run ends (also on Ctrl-C). Scenarios share it; before each
+ * one, {@link #prepareScenario} undoes whatever the previous one left.
+ */
+public final class Session implements AutoCloseable {
+
+    public static final Path REPORTS = Path.of("reports");
+    private static final List<String> TARGETS = List.of("reference");
+    private static final List<String> LABS = List.of("embedded");
+
+    private static Session current;
+    private static LabException startFailure;
+
+    private final Settings settings;
+    private final LabDirectory directory;
+    private final DbCluster cluster;
+    private final LabNetwork network;
+    private final GatewayTarget target;
+    private final Map<String, String> figures = new LinkedHashMap<>();
+
+    private Session(Settings settings, LabDirectory directory, DbCluster cluster, LabNetwork network, GatewayTarget target) {
+        this.settings = settings;
+        this.directory = directory;
+        this.cluster = cluster;
+        this.network = network;
+        this.target = target;
+    }
+
+    /** The run's session, started on first use; a start failure is remembered and re-reported, not retried. */
+    public static synchronized Session get() {
+        if (startFailure != null) {
+            throw startFailure;
+        }
+        if (current == null) {
+            try {
+                current = start(Settings.load());
+            } catch (LabException | IllegalArgumentException e) {
+                startFailure = e instanceof LabException le ? le : new LabException(e.getMessage(), e);
+                System.err.println("pg-resilience: " + startFailure.getMessage());
+                throw startFailure;
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(Session::end, "pg-resilience-teardown"));
+        }
+        return current;
+    }
+
+    /** Stops everything the run started; safe to call twice. */
+    public static synchronized void end() {
+        if (current != null) {
+            current.close();
+            current = null;
+        }
+    }
+
+    private static Session start(Settings settings) {
+        String targetName = settings.text("target");
+        String labName = settings.text("lab");
+        if (!TARGETS.contains(targetName)) {
+            throw new LabException("unknown target '" + targetName + "' (known: " + String.join(", ", TARGETS) + ")");
+        }
+        if (!LABS.contains(labName)) {
+            throw new LabException("unknown lab '" + labName + "' (known: " + String.join(", ", LABS) + ")");
+        }
+        long t0 = System.nanoTime();
+        PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
+        OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
+        Leftovers leftovers = new Leftovers(bin, user);
+        LabDirectory directory = LabDirectory.create(Path.of(settings.text("lab.dir")), user, leftovers);
+        if (!leftovers.cleaned().isEmpty()) {
+            System.err.println("pg-resilience: cleaned up after an earlier run: " + String.join("; ", leftovers.cleaned()));
+        }
+        Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"));
+        DbCluster cluster = null;
+        LabNetwork network = null;
+        GatewayTarget target = null;
+        try {
+            cluster = EmbeddedCluster.start(directory, bin, user, deadlines);
+            long t1 = System.nanoTime();
+            network = LabNetwork.inFrontOf(cluster);
+            target = new ReferenceTarget(settings, cluster, network, directory, REPORTS.resolve("logs"));
+            target.prepare(Topology.MULTI_HOST);
+            long t2 = System.nanoTime();
+            Session s = new Session(settings, directory, cluster, network, target);
+            s.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
+            s.figures.put("database cluster ready (primary + standby)", ms(t1 - t0));
+            s.figures.put("gateway ready", ms(t2 - t1));
+            System.err.println("pg-resilience: lab ready in " + ms(t2 - t0) + " (" + cluster.topology() + "; "
+                    + cluster.postgresVersion() + "; gateway " + target.name() + " at " + target.baseUrl() + ")");
+            return s;
+        } catch (RuntimeException e) {
+            closeQuietly(target);
+            closeQuietly(network);
+            closeQuietly(cluster);
+            directory.delete();
+            throw e;
+        }
+    }
+
+    private static String ms(long nanos) {
+        return Duration.ofNanos(nanos).toMillis() + " ms";
+    }
+
+    /** Undo what the last scenario left, then make the gateway ready in the topology this scenario wants. */
+    public void prepareScenario(Topology topology) {
+        network.healAll();
+        cluster.ensureHealthy();
+        network.pointVipAt(cluster.primary());
+        target.prepare(topology);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public DbCluster cluster() {
+        return cluster;
+    }
+
+    public LabNetwork network() {
+        return network;
+    }
+
+    public GatewayTarget target() {
+        return target;
+    }
+
+    public Map<String, String> figures() {
+        return figures;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(target);
+        closeQuietly(network);
+        closeQuietly(cluster);
+        directory.delete();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            System.err.println("pg-resilience: teardown of " + c.getClass().getSimpleName() + " failed: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.pgresilience.steps;
+
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+
+import io.cucumber.java.ParameterType;
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.pgresilience.evidence.History;
+import io.pgresilience.evidence.Operation;
+import io.pgresilience.faults.Faults;
+import io.pgresilience.lab.LabWorld;
+import io.pgresilience.lab.StopMode;
+import io.pgresilience.target.Capability;
+import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.target.Reply;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** US-1 and CL-01..CL-04: the database goes away, gets slow or drops connections, then comes back. */
+public class ConnectionSteps {
+
+    /** How the gateway's connections are dropped in CL-03 and TX-03. */
+    public enum DropMeans { TERMINATE_BACKEND, TCP_RESET }
+
+    private final GatewayWorld gateway;
+    private final LabWorld lab;
+    private final Faults faults;
+    private final GatewaySteps common;
+    private List<Integer> pidsBefore = List.of();
+    private long baselineMedianMs;
+
+    public ConnectionSteps(GatewayWorld gateway, LabWorld lab, Faults faults, GatewaySteps common) {
+        this.gateway = gateway;
+        this.lab = lab;
+        this.faults = faults;
+        this.common = common;
+    }
+
+    @ParameterType("pg_terminate_backend|a TCP reset")
+    public DropMeans means(String text) {
+        return text.equals("pg_terminate_backend") ? DropMeans.TERMINATE_BACKEND : DropMeans.TCP_RESET;
+    }
+
+    // --- US-1 story -------------------------------------------------------------------------------------------
+
+    @Given("the database becomes unreachable")
+    public void theDatabaseBecomesUnreachable() {
+        faults.makeUnreachable();
+    }
+
+    @When("a request requiring database access is made")
+    public void aRequestRequiringDatabaseAccessIsMade() {
+        gateway.remember(gateway.client().listServers());
+    }
+
+    @Then("the request should fail with 503 Service Unavailable")
+    public void theRequestShouldFailWith503() {
+        Reply r = gateway.last();
+        assertThat("the request: " + r.summary(), r.status(), is(503));
+        assertThat("a 503 must say when to retry", r.header("Retry-After"), notNullValue());
+    }
+
+    @Then("the error message should indicate database issues")
+    public void theErrorMessageShouldIndicateDatabaseIssues() {
+        gateway.last().then().body(matchesPattern(GatewaySteps.DATABASE_ERROR));
+    }
+
+    @Then("the health check should report unhealthy")
+    public void theHealthCheckShouldReportUnhealthy() {
+        common.readinessAnswersWithin(503, "detect");
+        Reply live = gateway.client().liveness();
+        assertThat("liveness stays up while the database is down: " + live.summary(), live.status(), is(200));
+    }
+
+    @Given("the database was unreachable")
+    public void theDatabaseWasUnreachable() {
+        common.theGatewayIsRunningWithPostgreSQL();
+        gateway.startWorkload();
+        faults.makeUnreachable();
+        common.readinessAnswersWithin(503, "detect");
+    }
+
+    @When("the database becomes available again")
+    public void theDatabaseBecomesAvailableAgain() {
+        faults.makeReachable();
+    }
+
+    @Then("the connection pool should recover")
+    public void theConnectionPoolShouldRecover() {
+        gateway.require(Capability.DATABASE_ROLE);
+        int idle = gateway.target().poolIdleSize();
+        await("the gateway's pool holds " + idle + " connections to the primary again")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().size(), greaterThanOrEqualTo(idle));
+    }
+
+    @Then("subsequent requests should succeed")
+    public void subsequentRequestsShouldSucceed() {
+        common.apiRequestsSucceedAgain();
+        gateway.stopWorkload();
+        Long heal = gateway.evidence().history().last(History.HEAL).orElseThrow();
+        List<Operation> failedLate = gateway.evidence().history().operations().stream()
+                .filter(o -> o.startMs() > heal + gateway.bounds().recover().toMillis() && !o.ok()).toList();
+        assertThat("requests that failed once the recover deadline had passed", failedLate, is(empty()));
+    }
+
+    @Then("health check should return healthy")
+    public void healthCheckShouldReturnHealthy() {
+        common.readinessAnswersWithin(200, "recover");
+    }
+
+    // --- CL-01, CL-02 -----------------------------------------------------------------------------------------
+
+    @When("the primary database is stopped")
+    public void thePrimaryDatabaseIsStopped() {
+        lab.rememberPrimary(lab.primary());
+        faults.stop(lab.oldPrimary(), StopMode.FAST);
+    }
+
+    @When("the primary database is started again")
+    public void thePrimaryDatabaseIsStartedAgain() {
+        faults.start(lab.oldPrimary());
+    }
+
+    @When("the network to the primary database is partitioned")
+    public void theNetworkToThePrimaryIsPartitioned() {
+        lab.rememberPrimary(lab.primary());
+        faults.partition(lab.oldPrimary());
+    }
+
+    @When("the partition heals")
+    public void thePartitionHeals() {
+        faults.healPartition();
+    }
+
+    // --- CL-03 ------------------------------------------------------------------------------------------------
+
+    @Given("the gateway holds connections to the primary database")
+    public void theGatewayHoldsConnections() {
+        gateway.require(Capability.DATABASE_ROLE);
+        pidsBefore = await("the gateway has sessions on the primary")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().pids(), not(empty()));
+    }
+
+    @When("the gateway's database connections are dropped by {means}")
+    public void theConnectionsAreDropped(DropMeans means) {
+        lab.rememberPrimary(lab.primary());
+        if (means == DropMeans.TERMINATE_BACKEND) {
+            faults.terminateGatewayBackends(lab.oldPrimary(), true);
+        } else {
+            faults.resetConnections(lab.oldPrimary(), gateway.bounds().detect());
+        }
+    }
+
+    @Then("the only requests that failed were in flight at that moment, each with 503")
+    public void onlyInFlightRequestsFailed() {
+        // Let traffic run past the fault before judging: requests after it must all succeed.
+        History h = gateway.evidence().history();
+        long healed = h.last(History.HEAL).orElseThrow();
+        await("background traffic continues after the drop")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> h.operations().stream().filter(o -> o.startMs() > healed && o.isWrite()).count() >= 10);
+        gateway.stopWorkload();
+        List<String> failedLater = new ArrayList<>();
+        List<Integer> statuses = new ArrayList<>();
+        for (Operation o : h.operations()) {
+            if (!o.ok()) {
+                statuses.add(o.status());
+                if (o.startMs() > healed) {
+                    failedLater.add(o.kind() + " started at " + o.startMs() + " ms: " + o.status() + " " + o.error());
+                }
+            }
+        }
+        gateway.evidence().note("requests failed by the drop", Integer.toString(statuses.size()));
+        assertThat("requests that started after the drop and still failed", failedLater, is(empty()));
+        assertThat("status of each request the drop failed", statuses, everyItem(is(503)));
+    }
+
+    @Then("the next requests succeed")
+    public void theNextRequestsSucceed() {
+        for (int i = 1; i <= 10; i++) {
+            Reply r = gateway.client().listServers();
+            assertThat("request " + i + " after the drop: " + r.summary(), r.status(), is(200));
+        }
+    }
+
+    @Then("the gateway's database connections have new backend PIDs")
+    public void theConnectionsHaveNewBackendPids() {
+        List<Integer> now = await("the gateway's sessions are all new")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().pids(), pids -> !pids.isEmpty() && Collections.disjoint(pids, pidsBefore));
+        gateway.evidence().note("backend PIDs before / after", pidsBefore + " / " + now);
+    }
+
+    // --- CL-04 ------------------------------------------------------------------------------------------------
+
+    @Given("the gateway's request latency has been measured")
+    public void theRequestLatencyHasBeenMeasured() {
+        baselineMedianMs = medianLatency(15);
+        gateway.evidence().note("median request latency without added latency", baselineMedianMs + " ms");
+    }
+
+    @When("{int} ms of latency is added to the primary database's network")
+    public void latencyIsAdded(int ms) {
+        lab.rememberPrimary(lab.primary());
+        faults.latency(lab.oldPrimary(), ms, false);
+    }
+
+    @Then("requests still succeed, slower by at least {int} ms")
+    public void requestsStillSucceedSlower(int ms) {
+        long median = medianLatency(9);
+        gateway.evidence().note("median request latency with " + ms + " ms added", median + " ms");
+        assertThat("median latency with " + ms + " ms added, baseline " + baselineMedianMs + " ms", median - baselineMedianMs,
+                greaterThanOrEqualTo((long) ms));
+    }
+
+    @Then("the gateway reports how long its queries took")
+    public void theGatewayReportsQueryTime() {
+        gateway.require(Capability.SERVER_TIMING);
+        Reply r = gateway.client().listServers();
+        String timing = r.header("Server-Timing");
+        assertThat("Server-Timing header", timing, notNullValue());
+        double db = Double.parseDouble(timing.replaceAll(".*dur=([0-9.]+).*", "$1"));
+        gateway.evidence().note("query time the gateway reported (Server-Timing)", timing + " (request took " + r.latencyMs() + " ms)");
+        assertThat("database time the gateway measured, with 200 ms of latency on every round trip", db,
+                greaterThanOrEqualTo(200.0));
+    }
+
+    @When("the latency grows beyond the gateway's socket timeout")
+    public void theLatencyGrowsBeyondTheSocketTimeout() {
+        long ms = gateway.settings().seconds("gateway.socket-timeout-s").toMillis() + 2_000;
+        faults.latency(lab.oldPrimary(), ms, true);
+    }
+
+    @When("the latency is removed")
+    public void theLatencyIsRemoved() {
+        faults.removeLatency();
+    }
+
+    private long medianLatency(int samples) {
+        List<Long> ms = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            Reply r = gateway.client().listServers();
+            assertThat("request while measuring latency: " + r.summary(), r.status(), is(200));
+            ms.add(r.latencyMs());
+        }
+        Collections.sort(ms);
+        return ms.get(ms.size() / 2);
+    }
+}

@@ -1,0 +1,322 @@
+package io.pgresilience.steps;
+
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.anyOf;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+
+import io.cucumber.java.ParameterType;
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.pgresilience.evidence.History;
+import io.pgresilience.evidence.Operation;
+import io.pgresilience.evidence.Verdict;
+import io.pgresilience.faults.Faults;
+import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.LabWorld;
+import io.pgresilience.lab.StopMode;
+import io.pgresilience.session.Session;
+import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.target.Reply;
+import io.pgresilience.target.Topology;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** US-3 and FO-01..FO-03: the primary fails, the standby lags, two primaries accept writes. */
+public class FailoverSteps {
+
+    private final GatewayWorld gateway;
+    private final LabWorld lab;
+    private final Faults faults;
+    private final GatewaySteps common;
+    private DbNode newPrimary;
+    private final List<String> writtenBefore = new ArrayList<>();
+    private final List<String> lagKeys = new ArrayList<>();
+
+    public FailoverSteps(GatewayWorld gateway, LabWorld lab, Faults faults, GatewaySteps common) {
+        this.gateway = gateway;
+        this.lab = lab;
+        this.faults = faults;
+        this.common = common;
+    }
+
+    @ParameterType("a multi-host URL|a single-host URL through a re-pointed proxy")
+    public Topology topology(String phrase) {
+        return Topology.fromPhrase(phrase);
+    }
+
+    @ParameterType("synchronous|asynchronous")
+    public Boolean replication(String mode) {
+        return mode.equals("synchronous");
+    }
+
+    // --- US-3 story and FO-01 -----------------------------------------------------------------------------------
+
+    @Given("a primary-replica PostgreSQL setup")
+    public void aPrimaryReplicaSetup() {
+        DbNode primary = lab.primary();
+        assertThat("standbys streaming from " + primary.name(),
+                primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), equalTo("1"));
+        common.theGatewayIsRunningWithPostgreSQL();
+        for (int i = 1; i <= 5; i++) {
+            String key = gateway.evidenceKey("before-failover-" + i);
+            Reply r = gateway.client().createServer(key);
+            assertThat("write before the failover: " + r.summary(), r.status(), anyOf(is(200), is(201)));
+            writtenBefore.add(key);
+        }
+        primary.waitForCatchup(lab.standby());
+        common.backgroundTrafficFlows();
+    }
+
+    @Given("the gateway reaches the database through {topology}")
+    public void theGatewayReachesTheDatabaseThrough(Topology topology) {
+        gateway.prepare(topology);
+        common.theGatewayIsRunningWithPostgreSQL();
+    }
+
+    @Given("the standby replicates with {replication} replication")
+    public void theStandbyReplicatesWith(Boolean synchronous) {
+        lab.cluster().synchronousReplication(synchronous);
+        gateway.evidence().note("replication", synchronous ? "synchronous (synchronous_standby_names = '*')" : "asynchronous");
+    }
+
+    @When("the primary fails")
+    public void thePrimaryFails() {
+        lab.rememberPrimary(lab.primary());
+        newPrimary = lab.standby();
+        faults.stop(lab.oldPrimary(), StopMode.IMMEDIATE);
+    }
+
+    @When("replica is promoted")
+    public void replicaIsPromoted() {
+        newPrimary.promote();
+        gateway.evidence().event("promoted", newPrimary.name() + " promoted (pg_ctl promote)");
+        if (gateway.target().topology() == Topology.SINGLE_HOST) {
+            Session.get().network().pointVipAt(newPrimary);
+            gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
+        }
+        gateway.evidence().heal("a new primary accepts writes");
+    }
+
+    @Then("gateway should reconnect to new primary")
+    public void gatewayShouldReconnectToNewPrimary() {
+        await("the gateway has sessions on the new primary " + newPrimary.name())
+                .atMost(gateway.bounds().rto())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> {
+                    gateway.client().readiness();
+                    return lab.gatewaySessionsOn(newPrimary).backends().size();
+                }, greaterThanOrEqualTo(1));
+        common.readinessAnswersWithin(200, "RTO");
+    }
+
+    @Then("writes should resume")
+    public void writesShouldResume() {
+        writesResumeOnTheNewPrimary();
+    }
+
+    @Then("writes resume on the new primary within the RTO deadline")
+    public void writesResumeOnTheNewPrimary() {
+        History h = gateway.evidence().history();
+        long promoted = h.first("promoted").orElseThrow();
+        Operation first = await("an acknowledged write after the promotion")
+                .atMost(gateway.bounds().rto())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= promoted)
+                        .findFirst().orElse(null), java.util.Objects::nonNull);
+        assertThat("the acknowledged write " + first.key() + " is on the new primary " + newPrimary.name(),
+                lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", first.key()).getOrDefault(first.key(), 0), is(1));
+        long fault = h.first(History.FAULT).orElseThrow();
+        gateway.evidence().note("failover RTO (primary lost → write acknowledged by the new primary)",
+                (first.endMs() - fault) + " ms (promotion at +" + (promoted - fault) + " ms)");
+    }
+
+    @Then("the gateway's configuration was not changed")
+    public void theGatewaysConfigurationWasNotChanged() {
+        assertThat("the gateway's database URL", gateway.target().describe().get("database URL"),
+                equalTo(gateway.startDatabaseUrl()));
+        assertThat("the gateway process (not restarted)", gateway.target().describe().get("pid"),
+                equalTo(Long.toString(gateway.startPid())));
+    }
+
+    @Then("no data corruption should occur")
+    public void noDataCorruptionShouldOccur() {
+        Verdict v = judgeWrites(newPrimary);
+        assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
+        assertThat("writes applied twice", v.duplicates(), is(empty()));
+        Map<String, Integer> before = lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", gateway.evidenceKey("before-failover"));
+        assertThat("servers written and replicated before the failover", before.keySet(), equalTo(new TreeSet<>(writtenBefore)));
+        if (lab.cluster().synchronous()) {
+            assertThat("acknowledged writes lost despite synchronous replication", v.lost(), is(empty()));
+        }
+        Map<String, String> amcheck = new java.util.LinkedHashMap<>(lab.gatewaySessionsOn(newPrimary).amcheck("servers"));
+        amcheck.putAll(lab.gatewaySessionsOn(newPrimary).amcheck("tools"));
+        gateway.evidence().note("amcheck (bt_index_check with heapallindexed) on the new primary", amcheck.toString());
+        assertThat("amcheck result of every index of servers and tools", amcheck.values(), everyItem(equalTo("ok")));
+    }
+
+    @Then("no acknowledged write was lost where {replication} replication promises it")
+    public void noAcknowledgedWriteWasLost(Boolean synchronous) {
+        Verdict v = judgeWrites(newPrimary);
+        gateway.evidence().note("RPO (acknowledged writes lost)", v.lost().size() + (synchronous
+                ? " — synchronous replication promises 0" : " — asynchronous replication promises nothing across a failover"));
+        if (synchronous) {
+            assertThat("acknowledged writes missing from the new primary", v.lost(), is(empty()));
+        }
+    }
+
+    @Then("no write that failed was applied")
+    public void noWriteThatFailedWasApplied() {
+        Verdict v = gateway.evidence().verdict() != null ? gateway.evidence().verdict() : judgeWrites(newPrimary);
+        assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
+        assertThat("writes applied twice", v.duplicates(), is(empty()));
+    }
+
+    /** Stops the traffic and compares its history with what the node holds. */
+    private Verdict judgeWrites(DbNode node) {
+        gateway.stopWorkload();
+        String prefix = gateway.workload().prefix();
+        Verdict v = Verdict.judge(gateway.evidence().history().operations(),
+                lab.gatewaySessionsOn(node).namesWithPrefix("servers", prefix + "-"));
+        gateway.evidence().verdict(v);
+        return v;
+    }
+
+    // --- FO-02 -------------------------------------------------------------------------------------------------
+
+    @Given("the standby lags behind because its replay is paused")
+    public void theStandbyLagsBehind() {
+        DbNode standby = lab.standby();
+        standby.query("postgres", "SELECT pg_wal_replay_pause()::text");
+        standby.pollQueryUntil("postgres", "SELECT pg_get_wal_replay_pause_state()", "paused");
+        gateway.evidence().fault("replay paused on the standby " + standby.name() + " (pg_wal_replay_pause)");
+    }
+
+    @When("{int} servers are written through the gateway, each read back at once")
+    public void serversAreWrittenAndReadBack(int n) {
+        for (int i = 1; i <= n; i++) {
+            String key = gateway.evidenceKey("lag-" + i);
+            Reply w = gateway.client().createServer(key);
+            assertThat("write " + key + ": " + w.summary(), w.status(), anyOf(is(200), is(201)));
+            lagKeys.add(key);
+            gateway.client().findServer(key);
+        }
+    }
+
+    @Then("every read saw the write acknowledged before it")
+    public void everyReadSawTheWrite() {
+        List<String> stale = gateway.evidence().history().operations().stream()
+                .filter(o -> o.kind().equals("read") && lagKeys.contains(o.key()) && !"found".equals(o.detail()))
+                .map(o -> o.key() + " (" + o.status() + ", " + o.detail() + ")").toList();
+        gateway.evidence().note("reads after an acknowledged write that missed it", Integer.toString(stale.size()));
+        assertThat("reads that did not see the write acknowledged just before", stale, is(empty()));
+    }
+
+    @Then("the standby has not replayed those writes")
+    public void theStandbyHasNotReplayedThoseWrites() {
+        // Without this, a standby that kept up would make the previous check prove nothing.
+        Map<String, Integer> onStandby = lab.gatewaySessionsOn(lab.standby()).namesWithPrefix("servers", gateway.evidenceKey("lag-"));
+        long seen = lagKeys.stream().filter(onStandby::containsKey).count();
+        assertThat("writes the paused standby shows", seen, is(0L));
+    }
+
+    @Then("the servers the gateway lists are exactly the primary's")
+    public void theServersTheGatewayListsAreThePrimarys() {
+        Reply r = gateway.client().listServers();
+        assertThat("server list: " + r.summary(), r.status(), is(200));
+        Set<String> api = new TreeSet<>(r.response().jsonPath().getList("name", String.class));
+        Set<String> primary = new TreeSet<>(lab.onPrimary().allNames("servers"));
+        gateway.evidence().note("servers listed by the gateway / on the primary", api.size() + " / " + primary.size());
+        assertThat("servers the gateway lists vs the primary's table", api, equalTo(primary));
+    }
+
+    // --- FO-03 -------------------------------------------------------------------------------------------------
+
+    @Given("the primary is the first host the gateway knows")
+    public void thePrimaryIsTheFirstHost() {
+        DbNode first = lab.cluster().nodes().get(0);
+        if (lab.primary() != first) {
+            lab.cluster().switchoverTo(first);
+            common.readinessAnswersWithin(200, "recover");
+        }
+        gateway.evidence().note("old primary (first host of the gateway's URL)", first.name());
+    }
+
+    @When("the old primary is cut off from the gateway")
+    public void theOldPrimaryIsCutOff() {
+        lab.rememberPrimary(lab.primary());
+        newPrimary = lab.standby();
+        faults.partition(lab.oldPrimary());
+    }
+
+    @When("the standby is promoted while the old primary keeps running")
+    public void theStandbyIsPromotedWhileTheOldPrimaryKeepsRunning() {
+        // Everything the old primary acknowledged before the cut reaches the standby first: replication is not cut.
+        lab.oldPrimary().waitForCatchup(newPrimary);
+        newPrimary.promote();
+        gateway.evidence().event("promoted", newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
+        writesResumeOnTheNewPrimary();
+    }
+
+    @When("the old primary still accepts writes")
+    public void theOldPrimaryStillAcceptsWrites() {
+        String rogue = gateway.evidenceKey("written-directly-to-old-primary");
+        lab.oldPrimary().query(lab.cluster().database(), "INSERT INTO servers(name) VALUES ('" + rogue + "') RETURNING name");
+        assertThat("the old primary is still writable", lab.oldPrimary().isInRecovery(), is(false));
+        gateway.evidence().event("split brain", "both " + lab.oldPrimary().name() + " and " + newPrimary.name() + " accept writes");
+    }
+
+    @When("the gateway's database connections are recycled")
+    public void theGatewaysConnectionsAreRecycled() {
+        for (DbNode node : lab.cluster().nodes()) {
+            faults.terminateGatewayBackends(node, false);
+        }
+    }
+
+    @Then("writes continue on the new primary")
+    public void writesContinueOnTheNewPrimary() {
+        History h = gateway.evidence().history();
+        long recycled = h.last("recycled").orElseThrow();
+        await("10 writes acknowledged after the connections were recycled")
+                .atMost(gateway.bounds().rto())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() > recycled).count(),
+                        greaterThanOrEqualTo(10L));
+        gateway.stopWorkload();
+    }
+
+    @Then("no acknowledged write exists only on the old primary")
+    public void noAcknowledgedWriteOnlyOnTheOldPrimary() {
+        Set<String> onlyOld = onlyOnOldPrimary();
+        Set<String> acknowledged = new TreeSet<>();
+        gateway.evidence().history().operations().stream().filter(o -> o.isWrite() && o.ok()).forEach(o -> acknowledged.add(o.key()));
+        onlyOld.retainAll(acknowledged);
+        gateway.evidence().note("acknowledged writes only on the old primary", Integer.toString(onlyOld.size()));
+        assertThat("acknowledged writes that exist only on the old primary " + lab.oldPrimary().name(), onlyOld, is(empty()));
+    }
+
+    @Then("at no time did both nodes take writes from the gateway")
+    public void atNoTimeDidBothNodesTakeWrites() {
+        Set<String> onlyOld = onlyOnOldPrimary();
+        gateway.evidence().note("gateway writes on the old primary after the promotion", Integer.toString(onlyOld.size()));
+        assertThat("gateway writes the old primary took after the standby was promoted", onlyOld, is(empty()));
+        Verdict v = judgeWrites(newPrimary);
+        assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
+    }
+
+    private Set<String> onlyOnOldPrimary() {
+        String prefix = gateway.workload().prefix() + "-";
+        Set<String> old = new TreeSet<>(lab.gatewaySessionsOn(lab.oldPrimary()).namesWithPrefix("servers", prefix).keySet());
+        old.removeAll(lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", prefix).keySet());
+        return old;
+    }
+}

@@ -1,0 +1,245 @@
+package io.pgresilience.steps;
+
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.matchesPattern;
+
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.pgresilience.faults.Faults;
+import io.pgresilience.lab.GatewaySessions;
+import io.pgresilience.lab.LabWorld;
+import io.pgresilience.target.Capability;
+import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.target.Reply;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** US-2 and CP-01..CP-03: the pool runs dry, holds stale connections, refills after an outage. */
+public class PoolSteps {
+
+    private final GatewayWorld gateway;
+    private final LabWorld lab;
+    private final Faults faults;
+    private final GatewaySteps common;
+    private final List<CompletableFuture<Reply>> holding = new ArrayList<>();
+    private final List<CompletableFuture<Reply>> extra = new ArrayList<>();
+    private List<Integer> idlePids = List.of();
+
+    public PoolSteps(GatewayWorld gateway, LabWorld lab, Faults faults, GatewaySteps common) {
+        this.gateway = gateway;
+        this.lab = lab;
+        this.faults = faults;
+        this.common = common;
+    }
+
+    // --- exhaustion (story and CP-01) ---------------------------------------------------------------------------
+
+    @Given("all connections in the pool are in use")
+    public void allConnectionsInThePoolAreInUse() {
+        common.theGatewayIsRunningWithPostgreSQL();
+        anOutsideSessionLocksTheToolsTable();
+        int max = gateway.target().poolMaxSize();
+        for (int i = 0; i < max; i++) {
+            holding.add(gateway.launch(() -> gateway.client().listTools()));
+        }
+        asManyRequestsAsThePoolHasConnectionsWaitOnTheLock();
+    }
+
+    @Given("an outside session locks the table the tools API reads")
+    public void anOutsideSessionLocksTheToolsTable() {
+        gateway.require(Capability.DATABASE_ROLE);
+        lab.outsideSession().lockTable("tools");
+        gateway.evidence().fault("an outside session holds LOCK TABLE tools IN ACCESS EXCLUSIVE MODE");
+    }
+
+    @When("a new request arrives")
+    public void aNewRequestArrives() {
+        extra.add(gateway.launch(() -> gateway.client().listTools()));
+    }
+
+    @Then("request should wait up to timeout")
+    public void requestShouldWaitUpToTimeout() {
+        Reply r = await("the new request ends")
+                .atMost(gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()))
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> extra.get(0).getNow(null), java.util.Objects::nonNull);
+        assertWaitedAboutThePoolTimeout(r);
+    }
+
+    @Then("if timeout exceeded, return 503")
+    public void ifTimeoutExceededReturn503() {
+        Reply r = extra.get(0).join();
+        assertThat("the request that found no free connection: " + r.summary(), r.status(), is(503));
+        r.then().body(matchesPattern(GatewaySteps.DATABASE_ERROR));
+    }
+
+    @Then("pool should recover when connections freed")
+    public void poolShouldRecoverWhenConnectionsFreed() {
+        theOutsideSessionReleasesItsLock();
+        theWaitingRequestsFinishWith200();
+        noConnectionOfTheGatewayIsLeftBusy();
+        common.apiRequestsSucceed();
+    }
+
+    @When("{int} more requests than the pool has connections are made to the tools API at once")
+    public void moreRequestsThanThePoolHasConnections(int more) {
+        int max = gateway.target().poolMaxSize();
+        List<CompletableFuture<Reply>> all = new ArrayList<>();
+        for (int i = 0; i < max + more; i++) {
+            all.add(gateway.launch(() -> gateway.client().listTools()));
+        }
+        holding.addAll(all);
+    }
+
+    @Then("as many requests as the pool has connections wait on the lock")
+    public void asManyRequestsAsThePoolHasConnectionsWaitOnTheLock() {
+        int max = gateway.target().poolMaxSize();
+        await("all " + max + " pooled connections wait on the outside lock")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count(),
+                        is((long) max));
+        long sessions = lab.onPrimary().backends().size();
+        gateway.evidence().note("gateway sessions while the pool is exhausted", Long.toString(sessions));
+        assertThat("sessions the gateway opened: never more than its pool's maximum", sessions,
+                lessThanOrEqualTo((long) max + 0));
+    }
+
+    @Then("the other requests get 503 after waiting about the pool timeout")
+    public void theOtherRequestsGet503() {
+        int max = gateway.target().poolMaxSize();
+        int others = holding.size() - max;
+        await(others + " requests end while the pool is exhausted")
+                .atMost(gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()))
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> holding.stream().filter(CompletableFuture::isDone).count() >= others);
+        List<Reply> done = holding.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).toList();
+        assertThat("requests answered while " + max + " held the pool", done.size(), is(others));
+        for (Reply r : done) {
+            assertThat("a request beyond the pool: " + r.summary(), r.status(), is(503));
+            assertWaitedAboutThePoolTimeout(r);
+        }
+        extra.addAll(holding.stream().filter(CompletableFuture::isDone).toList());
+        holding.removeIf(CompletableFuture::isDone);
+    }
+
+    @When("the outside session releases its lock")
+    public void theOutsideSessionReleasesItsLock() {
+        lab.lastOutsideSession().release();
+        gateway.evidence().heal("the outside session released its lock");
+    }
+
+    @Then("the waiting requests finish with 200")
+    public void theWaitingRequestsFinishWith200() {
+        await("the requests that held the pool finish")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> holding.stream().allMatch(CompletableFuture::isDone));
+        List<Integer> statuses = holding.stream().map(f -> f.join().status()).toList();
+        assertThat("status of each request that waited on the lock", statuses, everyItem(is(200)));
+    }
+
+    @Then("no database connection of the gateway is left busy")
+    public void noConnectionOfTheGatewayIsLeftBusy() {
+        await("no gateway session is active or idle in a transaction")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
+    }
+
+    private void assertWaitedAboutThePoolTimeout(Reply r) {
+        long timeout = gateway.target().poolTimeout().toMillis();
+        gateway.evidence().note("pool timeout / time the request waited", timeout + " ms / " + r.latencyMs() + " ms");
+        assertThat("how long a request without a connection waited (pool timeout " + timeout + " ms): " + r.summary(),
+                r.latencyMs(), allOf(greaterThanOrEqualTo(timeout * 9 / 10),
+                        lessThanOrEqualTo(timeout + gateway.bounds().requestSlack().toMillis())));
+    }
+
+    // --- stale connections (story and CP-02), refill (CP-03) ------------------------------------------------------
+
+    @Given("idle connections in the pool")
+    public void idleConnectionsInThePool() {
+        common.theGatewayIsRunningWithPostgreSQL();
+        theGatewaysPoolHoldsIdleConnections();
+    }
+
+    @Given("the gateway's pool holds idle connections to the primary database")
+    public void theGatewaysPoolHoldsIdleConnections() {
+        gateway.require(Capability.DATABASE_ROLE);
+        int idle = gateway.target().poolIdleSize();
+        idlePids = await("the gateway's pool holds " + idle + " idle connections")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> {
+                    List<GatewaySessions.Backend> b = lab.onPrimary().backends();
+                    return b.size() >= idle && b.stream().noneMatch(GatewaySessions.Backend::busy)
+                            ? b.stream().map(GatewaySessions.Backend::pid).toList() : null;
+                }, java.util.Objects::nonNull);
+        gateway.evidence().note("idle gateway sessions before (PIDs)", idlePids.toString());
+    }
+
+    @When("database restarts")
+    public void databaseRestarts() {
+        thePrimaryDatabaseRestarts();
+    }
+
+    @When("the primary database restarts")
+    public void thePrimaryDatabaseRestarts() {
+        lab.rememberPrimary(lab.primary());
+        faults.restart(lab.oldPrimary());
+    }
+
+    @Then("stale connections should be detected")
+    public void staleConnectionsShouldBeDetected() {
+        theFirstRequestAfterTheRestartSucceeds();
+    }
+
+    @Then("the first request after the restart succeeds")
+    public void theFirstRequestAfterTheRestartSucceeds() {
+        Reply r = gateway.client().listServers();
+        assertThat("the first request after the restart (no stale connection may reach the client): " + r.summary(),
+                r.status(), is(200));
+    }
+
+    @Then("new connections should be established")
+    public void newConnectionsShouldBeEstablished() {
+        everyConnectionIsANewOne();
+    }
+
+    @Then("every database connection of the gateway is a new one")
+    public void everyConnectionIsANewOne() {
+        List<Integer> now = await("the gateway's sessions are all new")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().pids(), pids -> !pids.isEmpty() && Collections.disjoint(pids, idlePids));
+        gateway.evidence().note("gateway sessions after (PIDs)", now.toString());
+    }
+
+    @Then("the pool refills to its idle size within the recover deadline")
+    public void thePoolRefillsToItsIdleSize() {
+        int idle = gateway.target().poolIdleSize();
+        List<String> seen = new ArrayList<>();
+        long start = System.nanoTime();
+        int count = await("the gateway's pool refills to " + idle + " connections")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> {
+                    gateway.client().readiness(); // a lazy pool refills only on demand
+                    int n = lab.onPrimary().backends().size();
+                    seen.add(n + "@" + (System.nanoTime() - start) / 1_000_000 + "ms");
+                    return n;
+                }, greaterThanOrEqualTo(idle));
+        gateway.evidence().note("gateway sessions on the primary while refilling (count@time)", String.join(" ", seen));
+        assertThat("sessions after the refill", count, lessThanOrEqualTo(gateway.target().poolMaxSize()));
+    }
+}

@@ -1,0 +1,255 @@
+package io.pgresilience.steps;
+
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.anyOf;
+import static org.hamcrest.Matchers.containsStringIgnoringCase;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.pgresilience.lab.GatewaySessions;
+import io.pgresilience.lab.LabWorld;
+import io.pgresilience.target.Capability;
+import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.target.Reply;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** TX-01..TX-03: deadlocks, statement timeouts and a connection lost halfway through a write. */
+public class TransactionSteps {
+
+    private static final String ORIGINAL = "created by pg-resilience";
+
+    private final GatewayWorld gateway;
+    private final LabWorld lab;
+    private final Map<String, CompletableFuture<Reply>> updates = new LinkedHashMap<>();
+    private CompletableFuture<Reply> write;
+    private String writtenServer;
+    private List<String> writtenTools = List.of();
+    private long deadlocksBefore;
+
+    public TransactionSteps(GatewayWorld gateway, LabWorld lab) {
+        this.gateway = gateway;
+        this.lab = lab;
+    }
+
+    private String key(String name) {
+        return gateway.evidenceKey(name);
+    }
+
+    @Given("servers {string}, {string}, {string} and {string} exist")
+    public void fourServersExist(String a, String b, String c, String d) {
+        serversExist(List.of(a, b, c, d));
+    }
+
+    @Given("servers {string} and {string} exist")
+    public void twoServersExist(String a, String b) {
+        serversExist(List.of(a, b));
+    }
+
+    private void serversExist(List<String> names) {
+        for (String n : names) {
+            Reply r = gateway.client().createServer(key(n));
+            assertThat("create " + n + ": " + r.summary(), r.status(), anyOf(is(200), is(201)));
+        }
+    }
+
+    @Given("an outside session holds the rows of {string} and {string}")
+    public void anOutsideSessionHoldsTheRowsOfTwo(String a, String b) {
+        holdRows(List.of(a, b));
+    }
+
+    @Given("an outside session holds the rows of {string}")
+    public void anOutsideSessionHoldsTheRowsOf(String a) {
+        holdRows(List.of(a));
+    }
+
+    private void holdRows(List<String> names) {
+        gateway.require(Capability.DATABASE_ROLE);
+        deadlocksBefore = lab.onPrimary().deadlocks();
+        lab.outsideSession().lockRows("servers", names.stream().map(this::key).toList());
+        gateway.evidence().fault("an outside session holds the rows of " + names + " (SELECT ... FOR UPDATE)");
+    }
+
+    @When("one request updates {string}, {string} and {string} in that order")
+    public void oneRequestUpdatesThree(String a, String b, String c) {
+        launchUpdate("request 1", List.of(a, b, c));
+    }
+
+    @When("another request updates {string}, {string} and {string} in that order")
+    public void anotherRequestUpdatesThree(String a, String b, String c) {
+        launchUpdate("request 2", List.of(a, b, c));
+    }
+
+    @When("one request updates {string} and {string} in that order")
+    public void oneRequestUpdatesTwo(String a, String b) {
+        launchUpdate("request 1", List.of(a, b));
+    }
+
+    private void launchUpdate(String label, List<String> names) {
+        gateway.require(Capability.BULK_UPDATE);
+        List<String> keys = names.stream().map(this::key).toList();
+        updates.put(label, gateway.launch(() -> gateway.client().bulkUpdate(keys, "set by " + label)));
+    }
+
+    @When("both requests wait for the outside session")
+    public void bothRequestsWaitForTheOutsideSession() {
+        await("both gateway transactions wait on the outside session's locks")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count(),
+                        is(2L));
+    }
+
+    @When("the outside session releases its rows")
+    public void theOutsideSessionReleasesItsRows() {
+        lab.lastOutsideSession().release();
+        gateway.evidence().heal("the outside session released its rows");
+    }
+
+    @Then("PostgreSQL detects a deadlock")
+    public void postgresqlDetectsADeadlock() {
+        // The server log is immediate; pg_stat_database's counter is flushed lazily (up to seconds later).
+        String line = await("the primary's server log reports a deadlock")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.logSinceScenarioStart(lab.primary()).lines()
+                        .filter(l -> l.contains("ERROR:  deadlock detected")).findFirst().orElse(null), java.util.Objects::nonNull);
+        gateway.evidence().note("PostgreSQL's log", line.trim());
+        gateway.evidence().note("deadlocks in pg_stat_database before the scenario / now", deadlocksBefore + " / "
+                + lab.onPrimary().deadlocks());
+    }
+
+    @Then("one request commits and the other gets 409 with a deadlock error")
+    public void oneCommitsTheOtherGets409() {
+        List<Reply> replies = awaitAll(updates.values());
+        List<Integer> statuses = replies.stream().map(Reply::status).toList();
+        gateway.evidence().note("answers to the two updates", replies.stream().map(Reply::summary).toList().toString());
+        assertThat("answers to the two updates", statuses, hasItem(200));
+        for (Reply r : replies) {
+            if (r.status() != 200) {
+                assertThat("the deadlock victim's answer: " + r.summary(), r.status(), is(409));
+                r.then().body(containsStringIgnoringCase("deadlock"));
+            }
+        }
+    }
+
+    @Then("the descriptions of {string} and {string} come from the same request")
+    public void theDescriptionsComeFromTheSameRequest(String a, String b) {
+        String da = lab.onPrimary().column("servers", "description", key(a));
+        String db = lab.onPrimary().column("servers", "description", key(b));
+        gateway.evidence().note("final descriptions of " + a + " / " + b, da + " / " + db);
+        assertThat("final state must equal one serial order of the two transactions", da, equalTo(db));
+        List<String> committed = new ArrayList<>();
+        updates.forEach((label, f) -> {
+            if (f.join().status() == 200) {
+                committed.add("set by " + label);
+            }
+        });
+        assertThat("the surviving description comes from a request that committed", committed, hasItem(da));
+    }
+
+    @Then("the gateway log records the deadlock")
+    public void theGatewayLogRecordsTheDeadlock() {
+        String log = gateway.target().log().since(0);
+        assertThat("the gateway's log", log, containsStringIgnoringCase("deadlock"));
+    }
+
+    @Then("the request fails with a statement timeout error after about the statement timeout")
+    public void theRequestFailsWithAStatementTimeoutError() {
+        long timeout = gateway.target().statementTimeout().toMillis();
+        Reply r = awaitAll(updates.values()).get(0);
+        gateway.evidence().note("statement timeout / answer", timeout + " ms / " + r.summary());
+        assertThat("answer to an update held past the statement timeout: " + r.summary(), r.status(),
+                allOf(greaterThanOrEqualTo(400), not(is(500))));
+        r.then().body(matchesPattern("(?is).*statement.?timeout.*"));
+        assertThat("how long the update took (statement timeout " + timeout + " ms)", r.latencyMs(),
+                allOf(greaterThanOrEqualTo(timeout * 9 / 10), lessThanOrEqualTo(timeout + gateway.bounds().requestSlack().toMillis())));
+    }
+
+    @Then("the description of {string} is unchanged")
+    public void theDescriptionIsUnchanged(String name) {
+        assertThat("description of " + name + " after the failed transaction",
+                lab.onPrimary().column("servers", "description", key(name)), equalTo(ORIGINAL));
+    }
+
+    @Then("the gateway holds no locks in the database")
+    public void theGatewayHoldsNoLocks() {
+        await("no lock of the gateway left in pg_locks")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().locks(), is(0));
+    }
+
+    // --- TX-03 -------------------------------------------------------------------------------------------------
+
+    @When("a request creates server {string} with {int} tools in one call")
+    public void aRequestCreatesServerWithTools(String name, int tools) {
+        gateway.require(Capability.SERVER_WITH_TOOLS);
+        writtenServer = key(name);
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= tools; i++) {
+            names.add(writtenServer + "-tool-" + i);
+        }
+        writtenTools = names;
+        write = gateway.launch(() -> gateway.client().createServer(writtenServer, writtenTools));
+    }
+
+    @When("the gateway's write waits halfway, after the server and before its tools")
+    public void theWriteWaitsHalfway() {
+        await("the gateway's transaction has written the server and waits to write its tools")
+                .atMost(gateway.bounds().detect())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().stream()
+                        .anyMatch(b -> b.waitingOnLock() && b.query() != null && b.query().toLowerCase().contains("tools")));
+    }
+
+    @Then("that request fails with 503")
+    public void thatRequestFailsWith503() {
+        Reply r = awaitAll(List.of(write)).get(0);
+        assertThat("the write whose connection was dropped: " + r.summary(), r.status(), is(503));
+        r.then().body(matchesPattern(GatewaySteps.DATABASE_ERROR));
+    }
+
+    @Then("neither server {string} nor any of its tools is visible")
+    public void nothingOfThePartialWriteIsVisible(String name) {
+        // The dropped backend may still be finishing: wait until no session of the gateway is inside a transaction.
+        await("the dropped transaction has ended")
+                .atMost(gateway.bounds().recover())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
+        assertThat("server " + writtenServer, lab.onPrimary().column("servers", "name", writtenServer), nullValue());
+        assertThat("its tools", lab.onPrimary().namesWithPrefix("tools", writtenServer).keySet(), is(empty()));
+        Reply r = gateway.client().findServer(writtenServer);
+        assertThat("the gateway's view of " + name + ": " + r.summary(), r.operation().detail(), equalTo("missing"));
+    }
+
+    @Then("the same request succeeds when retried")
+    public void theSameRequestSucceedsWhenRetried() {
+        Reply r = gateway.client().createServer(writtenServer, writtenTools);
+        assertThat("the retried write: " + r.summary(), r.status(), anyOf(is(200), is(201)));
+        assertThat("tools written with it", lab.onPrimary().namesWithPrefix("tools", writtenServer).size(), is(writtenTools.size()));
+    }
+
+    private List<Reply> awaitAll(java.util.Collection<CompletableFuture<Reply>> futures) {
+        await("the requests end")
+                .atMost(gateway.target().requestBound())
+                .pollInterval(gateway.bounds().poll())
+                .until(() -> futures.stream().allMatch(CompletableFuture::isDone));
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
+}
