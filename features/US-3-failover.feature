@@ -6,7 +6,8 @@ Feature: Database Failover
 
   # Source: ContextForge issue #2466, US-3 and section 3. The lab is a primary with a streaming standby.
   # Correctness is judged from the history of every request made during the fault (Jepsen's ok/fail/unknown)
-  # against the final contents of the database.
+  # against the final contents of the database. In FO-01 the replication link breaks just before the primary
+  # crashes: the window in which asynchronous replication loses acknowledged writes and synchronous must not.
 
   @story @failover
   Scenario: Primary failover to replica
@@ -22,7 +23,8 @@ Feature: Database Failover
     Given the gateway reaches the database through <topology>
     And the standby replicates with <replication> replication
     And background traffic flows through the gateway
-    When the primary fails
+    When the replication link to the standby breaks
+    And the primary fails
     And replica is promoted
     Then writes resume on the new primary within the RTO deadline
     And the gateway's configuration was not changed

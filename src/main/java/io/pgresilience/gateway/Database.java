@@ -113,6 +113,7 @@ public final class Database implements AutoCloseable {
 
     private static void commit(Connection connection) throws SQLException {
         try {
+            connection.clearWarnings();
             connection.commit();
         } catch (SQLException e) {
             String state = e.getSQLState();
@@ -120,6 +121,14 @@ public final class Database implements AutoCloseable {
                 throw new CommitOutcomeUnknown(e);
             }
             throw e;
+        }
+        // A COMMIT whose wait for the synchronous standby was cancelled (statement_timeout, a cancel) still
+        // "succeeds", with only a WARNING: committed locally, maybe not replicated. Acknowledging it could lose it
+        // in a failover, so the client is told the truth: outcome unknown.
+        for (java.sql.SQLWarning w = connection.getWarnings(); w != null; w = w.getNextWarning()) {
+            if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
+                throw new CommitOutcomeUnknown(new SQLException(w.getMessage(), "08000"));
+            }
         }
     }
 

@@ -59,7 +59,7 @@ public record Metrics(
     }
 
     /** From heal to the first operation after which every operation succeeded, for at least the sustain span. */
-    static Long recovery(List<Operation> ops, long heal, long sustainMs) {
+    public static Long recovery(List<Operation> ops, long heal, long sustainMs) {
         List<Operation> after = ops.stream().filter(o -> o.startMs() >= heal)
                 .sorted(Comparator.comparingLong(Operation::startMs)).toList();
         if (after.isEmpty() || !after.get(after.size() - 1).ok()) {

@@ -124,6 +124,14 @@ public final class Faults {
         return pids;
     }
 
+    /** A blackhole on the link the standby streams through: the primary goes on alone. */
+    public void breakReplication() {
+        evidence.event("replication cut", "timeout=0 both ways on the replication link: the standby receives nothing");
+        FaultProxy link = session.network().replicationLink();
+        link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("replication_cut_up"));
+        link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("replication_cut_down"));
+    }
+
     /** Undo every network fault; called after each scenario, also a failed one. */
     public void healAll() {
         session.network().healAll();

@@ -15,24 +15,50 @@ import java.util.Map;
 public final class LabNetwork implements AutoCloseable {
 
     private final Map<String, FaultProxy> byNode = new LinkedHashMap<>();
-    private final FaultProxy vip;
+    private final InJvmFaultProxy replication;
+    private final InetAddress listen;
+    private FaultProxy vip;
 
-    private LabNetwork(DbCluster cluster, InetAddress listen) {
+    /**
+     * The replication link exists before the cluster (the standby is built to stream through it); the gateway's
+     * links are added once the nodes exist, by {@link #inFrontOf}.
+     */
+    private LabNetwork(InetAddress listen) {
+        this.listen = listen;
+        this.replication = InJvmFaultProxy.start("replication", InetAddress.getLoopbackAddress(), 0, "127.0.0.1", 1);
+    }
+
+    /** Proxies on loopback, for gateways that run on this host. */
+    public static LabNetwork onLoopback() {
+        return new LabNetwork(InetAddress.getLoopbackAddress());
+    }
+
+    /** Gateway-facing proxies on every interface, for gateways in containers. */
+    public static LabNetwork onAllInterfaces() {
+        return new LabNetwork(new java.net.InetSocketAddress(0).getAddress());
+    }
+
+    /** The route a standby streams through: the replication proxy, pointed at the primary it is built from. */
+    public io.pgresilience.lab.EmbeddedCluster.ReplicationRoute replicationRoute() {
+        return primary -> {
+            replication.upstream(primary.host(), primary.port());
+            return java.net.InetSocketAddress.createUnresolved(replication.listenHost(), replication.listenPort());
+        };
+    }
+
+    /** The link between primary and standby (for faults on replication). */
+    public FaultProxy replicationLink() {
+        return replication;
+    }
+
+    /** Adds a proxy in front of every node, and the VIP in front of the primary. */
+    public LabNetwork inFrontOf(DbCluster cluster) {
         for (DbNode node : cluster.nodes()) {
             byNode.put(node.name(), InJvmFaultProxy.start("to-" + node.name(), listen, 0, node.host(), node.port()));
         }
         DbNode primary = cluster.primary();
         vip = InJvmFaultProxy.start("vip", listen, 0, primary.host(), primary.port());
-    }
-
-    /** Proxies on loopback, for gateways that run on this host. */
-    public static LabNetwork inFrontOf(DbCluster cluster) {
-        return new LabNetwork(cluster, InetAddress.getLoopbackAddress());
-    }
-
-    /** Proxies on every interface, for gateways in containers. */
-    public static LabNetwork inFrontOf(DbCluster cluster, InetAddress listen) {
-        return new LabNetwork(cluster, listen);
+        return this;
     }
 
     public FaultProxy proxyFor(DbNode node) {
@@ -53,7 +79,10 @@ public final class LabNetwork implements AutoCloseable {
 
     public List<FaultProxy> all() {
         List<FaultProxy> out = new ArrayList<>(byNode.values());
-        out.add(vip);
+        if (vip != null) {
+            out.add(vip);
+        }
+        out.add(replication);
         return out;
     }
 

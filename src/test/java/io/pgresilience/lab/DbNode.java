@@ -40,6 +40,9 @@ public interface DbNode {
     /** The first column of the first row, as text; null when there is no row. */
     String query(String database, String sql);
 
+    /** Runs a statement that returns nothing. */
+    void execute(String database, String sql);
+
     /** Polls until the query returns the expected text, within the lab's deadline (PostgreSQL's poll_query_until). */
     void pollQueryUntil(String database, String sql, String expected);
 

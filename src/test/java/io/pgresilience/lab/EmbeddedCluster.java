@@ -20,28 +20,40 @@ public final class EmbeddedCluster implements DbCluster {
     public static final String DATABASE = "mcpgateway";
     public static final String GATEWAY_ROLE = "gateway";
 
+    /** Where a standby streams from, given its primary: the primary itself, or a fault proxy in front of it. */
+    @FunctionalInterface
+    public interface ReplicationRoute {
+        java.net.InetSocketAddress to(DbNode primary);
+
+        ReplicationRoute DIRECT = p -> java.net.InetSocketAddress.createUnresolved(p.host(), p.port());
+    }
+
     private final List<PgNode> nodes;
+    private final ReplicationRoute route;
     private final String gatewayPassword;
     private final String version;
     private final Deadlines deadlines;
     private long generation = 1;
     private boolean synchronous;
 
-    private EmbeddedCluster(List<PgNode> nodes, String gatewayPassword, String version, Deadlines deadlines) {
+    private EmbeddedCluster(List<PgNode> nodes, String gatewayPassword, String version, Deadlines deadlines,
+                            ReplicationRoute route) {
         this.nodes = nodes;
+        this.route = route;
         this.gatewayPassword = gatewayPassword;
         this.version = version;
         this.deadlines = deadlines;
     }
 
     /** initdb + start the primary, create the gateway's role and database, back it up, start a standby from it. */
-    public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines) {
+    public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
+                                        ReplicationRoute route) {
         String superPassword = secret();
         List<PgNode> nodes = new ArrayList<>();
         for (String name : List.of("node1", "node2")) {
             nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines));
         }
-        EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines);
+        EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route);
         cluster.create();
         return cluster;
     }
@@ -56,7 +68,8 @@ public final class EmbeddedCluster implements DbCluster {
         // amcheck (contrib) lets a failover scenario prove that no index or heap page is corrupt.
         primary.execute(DATABASE, "CREATE EXTENSION IF NOT EXISTS amcheck");
         Path backup = primary.backup("initial");
-        standby.initFromBackup(primary, backup).start();
+        java.net.InetSocketAddress upstream = route.to(primary);
+        standby.initFromBackup(primary, backup, upstream.getHostString(), upstream.getPort()).start();
         awaitStreaming(primary, standby, deadlines.operation());
         primary.waitForCatchup(standby);
     }
@@ -203,7 +216,8 @@ public final class EmbeddedCluster implements DbCluster {
             node.stop(StopMode.IMMEDIATE);
         }
         Path backup = primary.backup("rebuild");
-        node.initFromBackup(primary, backup).start();
+        java.net.InetSocketAddress upstream = route.to(primary);
+        node.initFromBackup(primary, backup, upstream.getHostString(), upstream.getPort()).start();
         awaitStreaming(primary, node, deadlines.operation());
     }
 

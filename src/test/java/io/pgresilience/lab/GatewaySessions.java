@@ -16,7 +16,7 @@ import java.util.Map;
 public final class GatewaySessions {
 
     /** One backend of the gateway's role. */
-    public record Backend(int pid, String state, String waitEventType, String query) {
+    public record Backend(int pid, String state, String waitEventType, String waitEvent, String query) {
         public boolean busy() {
             return "active".equals(state) || (state != null && state.startsWith("idle in transaction"));
         }
@@ -39,13 +39,13 @@ public final class GatewaySessions {
     public List<Backend> backends() {
         List<Backend> out = new ArrayList<>();
         try (Connection c = node.connect("postgres");
-             PreparedStatement ps = c.prepareStatement("SELECT pid, state, wait_event_type, query FROM pg_stat_activity "
+             PreparedStatement ps = c.prepareStatement("SELECT pid, state, wait_event_type, wait_event, query FROM pg_stat_activity "
                      + "WHERE usename = ? AND datname = ? AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
             ps.setString(1, role);
             ps.setString(2, database);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Backend(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                    out.add(new Backend(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
                 }
             }
         } catch (SQLException e) {

@@ -152,8 +152,11 @@ public final class PgNode implements DbNode {
         return target;
     }
 
-    /** Makes this node a streaming standby of root, from a backup of root (has_streaming in the Perl API). */
-    public PgNode initFromBackup(PgNode root, Path backup) {
+    /**
+     * Makes this node a streaming standby of root, from a backup of root (has_streaming in the Perl API); it
+     * streams from the given address, which may be a fault proxy in front of root.
+     */
+    public PgNode initFromBackup(PgNode root, Path backup, String streamHost, int streamPort) {
         if (isRunning()) {
             stop(StopMode.IMMEDIATE);
         }
@@ -162,7 +165,7 @@ public final class PgNode implements DbNode {
         user.own(home);
         Command.of(user.wrap(List.of("cp", "-a", backup.toString(), data.toString()))).check("restoring backup into " + name);
         write(data.resolve("postgresql.conf"), nodeSettings(), true);
-        write(data.resolve("postgresql.auto.conf"), "primary_conninfo = 'host=" + HOST + " port=" + root.port
+        write(data.resolve("postgresql.auto.conf"), "primary_conninfo = 'host=" + streamHost + " port=" + streamPort
                 + " user=" + SUPERUSER + " password=" + password + " application_name=" + name + "'\n", true);
         write(data.resolve("standby.signal"), "", false);
         deleteQuietly(data.resolve("postmaster.pid"));
@@ -208,7 +211,7 @@ public final class PgNode implements DbNode {
         }
     }
 
-    /** Runs statements that return nothing. */
+    @Override
     public void execute(String database, String sql) {
         try (Connection c = connect(database); Statement st = c.createStatement()) {
             st.execute(sql);

@@ -96,9 +96,11 @@ public final class Session implements AutoCloseable {
         LabNetwork network = null;
         GatewayTarget target = null;
         try {
-            cluster = EmbeddedCluster.start(directory, bin, user, deadlines);
+            network = LabNetwork.onLoopback();
+            cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
+            applyLabDefects(settings.text("lab.defects"), cluster);
             long t1 = System.nanoTime();
-            network = LabNetwork.inFrontOf(cluster);
+            network.inFrontOf(cluster);
             target = new ReferenceTarget(settings, cluster, network, directory, REPORTS.resolve("logs"));
             target.prepare(Topology.MULTI_HOST);
             long t2 = System.nanoTime();
@@ -115,6 +117,18 @@ public final class Session implements AutoCloseable {
             closeQuietly(cluster);
             directory.delete();
             throw e;
+        }
+    }
+
+    /** Misconfigurations of the database that the suite must catch (test aids, off by default). */
+    private static void applyLabDefects(String defects, DbCluster cluster) {
+        for (String d : defects.split(",")) {
+            switch (d.trim()) {
+                case "" -> { }
+                case "synchronous-commit-local" -> cluster.primary().execute(cluster.database(),
+                        "ALTER ROLE " + cluster.gatewayRole() + " SET synchronous_commit = local");
+                default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local)");
+            }
         }
     }
 

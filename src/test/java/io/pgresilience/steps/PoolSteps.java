@@ -155,6 +155,17 @@ public class PoolSteps {
                 .atMost(gateway.bounds().recover())
                 .pollInterval(gateway.bounds().poll())
                 .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
+        if (gateway.target().has(Capability.POOL_STATS)) {
+            // A connection kept by the gateway after an error sits idle in the database: only the pool sees the leak.
+            Integer active = await("the gateway's pool has every connection back")
+                    .atMost(gateway.bounds().recover())
+                    .pollInterval(gateway.bounds().poll())
+                    .until(() -> gateway.client().poolStats().response().jsonPath().getInt("active"), is(0));
+            gateway.evidence().note("connections borrowed from the gateway's pool afterwards", Integer.toString(active));
+        } else {
+            gateway.evidence().note("connections borrowed from the gateway's pool afterwards",
+                    "not reported by " + gateway.target().name());
+        }
     }
 
     private void assertWaitedAboutThePoolTimeout(Reply r) {

@@ -1,0 +1,69 @@
+package io.pgresilience.selfproof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The suite proves itself: it runs once clean and once per defect switch (each reintroduces one real-world bug
+ * into the reference gateway or the lab), and every defect must turn at least one scenario red.
+ * Run with {@code mvn test -Pdefect-catalogue}; the table goes to stdout and reports/defect-catalogue.md.
+ */
+class DefectCatalogue {
+
+    /** One switch and the bug it reintroduces. */
+    record Defect(String setting, String name, String bug) {
+    }
+
+    static final List<Defect> DEFECTS = List.of(
+            new Defect("gateway.defects", "500-for-db-errors", "database faults answer 500 instead of 503"),
+            new Defect("gateway.defects", "ready-without-db", "readiness answers 200 without querying the database"),
+            new Defect("gateway.defects", "no-validation", "pooled connections are handed out without validation (no pre-ping)"),
+            new Defect("gateway.defects", "unbounded-pool-wait", "a request waits for a pooled connection forever"),
+            new Defect("gateway.defects", "leak-on-error", "a connection that failed a request is never returned to the pool"),
+            new Defect("gateway.defects", "single-host", "the database URL's first host only: no failover"),
+            new Defect("gateway.defects", "no-fencing", "writes go to any writable node, even a stale primary (no split-brain fencing)"),
+            new Defect("gateway.defects", "no-statement-timeout", "no statement_timeout: a blocked query waits for the socket timeout"),
+            new Defect("gateway.defects", "non-atomic-write", "a server and its tools are written in separate transactions"),
+            new Defect("gateway.defects", "deadlock-as-500", "a deadlock is swallowed into a generic 500"),
+            new Defect("gateway.defects", "reads-from-standby", "reads are served by the lagging standby"),
+            new Defect("gateway.defects", "auth-needs-db", "auth looks tokens up in the database and answers 401 when it is down"),
+            new Defect("lab.defects", "synchronous-commit-local",
+                    "a 'synchronous' setup whose commits do not wait for the standby (async claimed as RPO 0)"));
+
+    @Test
+    void everyDefectTurnsAScenarioRed() throws IOException {
+        Path out = Path.of("target", "defect-catalogue");
+        Files.createDirectories(out);
+        SuiteRun baseline = SuiteRun.of("no defect", Map.of(), out.resolve("baseline.json").toString());
+        List<String> rows = new ArrayList<>();
+        rows.add("| defect | bug it reintroduces | caught | scenarios that went red | run time |");
+        rows.add("|---|---|---|---|---|");
+        rows.add("| (none) | baseline: the reference gateway as built | " + (baseline.green() ? "all green" : "NOT GREEN")
+                + " | " + String.join("<br>", baseline.failed()) + " | " + baseline.wallTime().toSeconds() + " s |");
+        int caught = 0;
+        for (Defect d : DEFECTS) {
+            SuiteRun run = SuiteRun.of(d.name(), Map.of(d.setting(), d.name()), out.resolve(d.name() + ".json").toString());
+            boolean red = !run.failed().isEmpty();
+            caught += red ? 1 : 0;
+            rows.add("| `" + d.name() + "` | " + d.bug() + " | " + (red ? "yes" : "**NO**") + " | "
+                    + String.join("<br>", run.failed()) + " | " + run.wallTime().toSeconds() + " s |");
+            System.out.println("defect " + d.name() + ": " + run.failed().size() + " red, " + run.passed().size() + " green");
+        }
+        String table = "# Defect catalogue\n\n" + caught + " of " + DEFECTS.size() + " defects caught ("
+                + (100 * caught / DEFECTS.size()) + " %). Each defect is a switch of the reference gateway "
+                + "(`-Dgateway.defects=NAME`) or of the lab (`-Dlab.defects=NAME`), off by default.\n\n"
+                + String.join("\n", rows) + "\n";
+        Files.createDirectories(Path.of("reports"));
+        Files.writeString(Path.of("reports", "defect-catalogue.md"), table);
+        System.out.println(table);
+        assertThat(baseline.green()).as("the suite is green without defects: failed " + baseline.failed()).isTrue();
+        assertThat(caught).as("defects caught").isEqualTo(DEFECTS.size());
+    }
+}

@@ -1,0 +1,77 @@
+package io.pgresilience.selfproof;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import io.pgresilience.RunCucumberTest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * One whole run of the acceptance suite inside this JVM, with some settings overridden: what passed, what failed
+ * (by scenario name), how long it took. The self-proof commands are built from it.
+ */
+public record SuiteRun(String label, List<String> passed, List<String> failed, List<String> skipped, Duration wallTime) {
+
+    /**
+     * @param overrides settings for this run (e.g. gateway.defects), restored afterwards
+     * @param jsonReport where this run's Cucumber JSON goes
+     */
+    public static SuiteRun of(String label, Map<String, String> overrides, String jsonReport) {
+        Map<String, String> previous = new LinkedHashMap<>();
+        overrides.forEach((k, v) -> previous.put(k, System.setProperty(k, v)));
+        List<String> passed = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        long start = System.nanoTime();
+        try {
+            LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                    .selectors(selectClass(RunCucumberTest.class))
+                    .configurationParameter("cucumber.plugin", "summary, json:" + jsonReport)
+                    .build();
+            Launcher launcher = LauncherFactory.create();
+            launcher.execute(request, new TestExecutionListener() {
+                @Override
+                public void executionSkipped(TestIdentifier id, String reason) {
+                    if (id.isTest()) {
+                        skipped.add(id.getDisplayName());
+                    }
+                }
+
+                @Override
+                public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                    if (!id.isTest()) {
+                        return;
+                    }
+                    switch (result.getStatus()) {
+                        case SUCCESSFUL -> passed.add(id.getDisplayName());
+                        case ABORTED -> skipped.add(id.getDisplayName());
+                        case FAILED -> failed.add(id.getDisplayName());
+                    }
+                }
+            });
+        } finally {
+            previous.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+        return new SuiteRun(label, passed, failed, skipped, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    public boolean green() {
+        return failed.isEmpty() && !passed.isEmpty();
+    }
+}
