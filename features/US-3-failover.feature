@@ -6,7 +6,8 @@ Feature: Database Failover
 
   # Source: ContextForge issue #2466, US-3 and section 3. The lab is a primary with a streaming standby.
   # Correctness is judged from the history of every request made during the fault (Jepsen's ok/fail/unknown)
-  # against the final contents of the database. In FO-01 the replication link breaks just before the primary
+  # against the final contents of the database. In FO-03 the gateway restarts while both nodes accept writes: a
+  # gateway that takes the first writable host it finds then writes to the stale one. In FO-01 the replication link breaks just before the primary
   # crashes: the window in which asynchronous replication loses acknowledged writes and synchronous must not.
 
   @story @failover
@@ -56,7 +57,7 @@ Feature: Database Failover
     And the standby is promoted while the old primary keeps running
     And the old primary still accepts writes
     And the partition heals
-    And the gateway's database connections are recycled
+    And the gateway restarts
     Then writes continue on the new primary
     And no acknowledged write exists only on the old primary
     And at no time did both nodes take writes from the gateway

@@ -46,6 +46,7 @@ public final class Database implements AutoCloseable {
                 config.has(Defect.NO_VALIDATION) ? Long.toString(Long.MAX_VALUE / 2) : "0");
         this.writeSource = new FencingDataSource(config.databaseUrl(), config.databaseUser(),
                 config.databasePassword(), config, "primary", !config.has(Defect.NO_FENCING));
+        writeSource.learnTimelines();
         this.writePool = pool("gateway-pool", writeSource);
         this.readPool = config.has(Defect.READS_FROM_STANDBY)
                 ? pool("gateway-read-pool", new FencingDataSource(config.databaseUrl(), config.databaseUser(),

@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens connections to the current primary of a multi-host pgjdbc URL, and refuses a split brain.
  *
- * <p>pgjdbc's {@code targetServerType=primary} takes the first writable host it finds. After a failover
- * the old primary may come back still writable (split brain); pgjdbc would happily write to it. So this
- * data source remembers the highest PostgreSQL timeline it has seen (promotion increments it) and
- * refuses a writable node on a lower one, asking pgjdbc again without that host.
+ * <p>Each host of a multi-host pgjdbc URL is asked in turn with {@code targetServerType=primary}, each within the
+ * connect timeout. pgjdbc alone takes the first writable host it finds; after a failover the old primary may come
+ * back still writable (split brain) and would get writes. So this data source remembers the highest PostgreSQL
+ * timeline it has seen (promotion increments it) and refuses a writable node on a lower one.
  */
 final class FencingDataSource implements DataSource {
 
@@ -37,10 +37,11 @@ final class FencingDataSource implements DataSource {
     private final String database;
     private final Properties properties;
     private final boolean fencing;
+    private final List<String> passes;
     private final AtomicInteger highestTimeline = new AtomicInteger();
 
     /**
-     * @param url a pgjdbc URL, single- or multi-host, without credentials
+     * @param url a pgjdbc URL, single- or multi-host, without credentials; its hosts are tried in order
      * @param targetServerType "primary" for the write pool, "preferSecondary" for a read pool
      */
     FencingDataSource(String url, String user, String password, GatewayConfig config, String targetServerType,
@@ -68,9 +69,9 @@ final class FencingDataSource implements DataSource {
         });
         PGProperty.USER.set(properties, user);
         PGProperty.PASSWORD.set(properties, password);
-        PGProperty.TARGET_SERVER_TYPE.set(properties, targetServerType);
-        PGProperty.HOST_RECHECK_SECONDS.set(properties, 1);
+        this.passes = targetServerType.equals("preferSecondary") ? List.of("secondary", "any") : List.of(targetServerType);
         PGProperty.CONNECT_TIMEOUT.set(properties, config.connectTimeoutS());
+        // The login timeout bounds one host's whole attempt: its handshake as well as the TCP connect.
         PGProperty.LOGIN_TIMEOUT.set(properties, config.connectTimeoutS());
         PGProperty.SOCKET_TIMEOUT.set(properties, config.socketTimeoutS());
         PGProperty.TCP_KEEP_ALIVE.set(properties, true);
@@ -89,36 +90,81 @@ final class FencingDataSource implements DataSource {
         return highestTimeline.get();
     }
 
+    /**
+     * Asks every host for its timeline, once, at start: a gateway (re)started while an old primary is still writable
+     * must already know that a newer timeline exists, or it would take the first writable host it finds.
+     */
+    void learnTimelines() {
+        if (!fencing || hosts.size() < 2) {
+            return;
+        }
+        Properties probe = (Properties) properties.clone();
+        PGProperty.TARGET_SERVER_TYPE.set(probe, "any");
+        for (HostSpec host : hosts) {
+            try (Connection c = driver.connect(urlFor(List.of(host)), probe);
+                 Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM "
+                         + "pg_control_checkpoint()) ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+                         + "::bit(32)::int END")) {
+                rs.next();
+                highestTimeline.accumulateAndGet(rs.getInt(1), Math::max);
+            } catch (SQLException e) {
+                LOG.info("timeline of {} unknown at start: {}", host, e.getMessage());
+            }
+        }
+        LOG.info("highest timeline among the database hosts at start: {}", highestTimeline.get());
+    }
+
     @Override
     public Connection getConnection() throws SQLException {
-        List<HostSpec> candidates = new ArrayList<>(hosts);
-        while (true) {
-            Connection connection = driver.connect(urlFor(candidates), properties);
-            if (!fencing) {
-                return connection;
-            }
-            HostSpec where = ((BaseConnection) connection).getQueryExecutor().getHostSpec();
-            int timeline;
-            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(TIMELINE_SQL)) {
-                rs.next();
-                timeline = rs.getInt(1);
-            } catch (SQLException e) {
+        SQLException last = null;
+        for (String type : passes) {
+            for (HostSpec host : hosts) {
+                Connection connection;
+                try {
+                    connection = connect(host, type);
+                } catch (SQLException e) {
+                    last = e;
+                    continue;
+                }
+                if (!fencing) {
+                    return connection;
+                }
+                int timeline;
+                try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(TIMELINE_SQL)) {
+                    rs.next();
+                    timeline = rs.getInt(1);
+                } catch (SQLException e) {
+                    connection.close();
+                    last = e;
+                    continue;
+                }
+                int highest = highestTimeline.accumulateAndGet(timeline, Math::max);
+                if (timeline >= highest) {
+                    return connection;
+                }
                 connection.close();
-                throw e;
-            }
-            int highest = highestTimeline.accumulateAndGet(timeline, Math::max);
-            if (timeline >= highest) {
-                return connection;
-            }
-            connection.close();
-            LOG.warn("fenced a stale primary: {} is writable on timeline {}, but timeline {} has been seen; "
-                    + "refusing it (split brain)", where, timeline, highest);
-            candidates.removeIf(h -> h.getHost().equals(where.getHost()) && h.getPort() == where.getPort());
-            if (candidates.isEmpty()) {
-                throw new SQLException("no writable database node on timeline >= " + highest
+                LOG.warn("fenced a stale primary: {} is writable on timeline {}, but timeline {} has been seen; "
+                        + "refusing it (split brain)", host, timeline, highest);
+                last = new SQLException("no writable database node on timeline >= " + highest
                         + " (stale primaries refused)", "08001");
             }
         }
+        throw last != null ? last : new SQLException("no database host configured", "08001");
+    }
+
+    /**
+     * One host at a time, each within the connect timeout (TCP connect and the start-up handshake): a blackholed
+     * host must cost one connect timeout, not the whole login budget, or the next host is never tried.
+     */
+    private Connection connect(HostSpec host, String targetServerType) throws SQLException {
+        Properties p = (Properties) properties.clone();
+        PGProperty.TARGET_SERVER_TYPE.set(p, targetServerType);
+        Connection c = driver.connect(urlFor(List.of(host)), p);
+        if (c == null) {
+            throw new SQLException("the driver refused the URL for " + host, "08001");
+        }
+        return c;
     }
 
     private String urlFor(List<HostSpec> candidates) {

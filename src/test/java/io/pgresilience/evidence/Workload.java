@@ -46,6 +46,10 @@ public final class Workload implements AutoCloseable {
         for (int i = 0; i < workers; i++) {
             Thread t = new Thread(this::loop, "workload-" + prefix + "-" + i);
             t.setDaemon(true);
+            t.setUncaughtExceptionHandler((th, e) -> {
+                System.err.println("pg-resilience: workload worker " + th.getName() + " died: " + e);
+                e.printStackTrace();
+            });
             threads.add(t);
             t.start();
         }

@@ -156,6 +156,10 @@ public final class EmbeddedCluster implements DbCluster {
         }
         PgNode standby = (PgNode) nodes.stream().filter(n -> n != primary).findFirst().orElseThrow();
         primary.waitForCatchup(standby);
+        // Every scenario starts from the same lab: node1 primary, first in the gateway's multi-host URL.
+        if (primary != nodes.get(0)) {
+            switchoverTo(nodes.get(0));
+        }
     }
 
     @Override

@@ -287,6 +287,10 @@ public class FailoverSteps {
         lab.oldPrimary().waitForCatchup(newPrimary);
         newPrimary.promote();
         gateway.evidence().event("promoted", newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
+        if (gateway.target().topology() == Topology.SINGLE_HOST) {
+            Session.get().network().pointVipAt(newPrimary);
+            gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
+        }
         writesResumeOnTheNewPrimary();
     }
 
@@ -298,18 +302,19 @@ public class FailoverSteps {
         gateway.evidence().event("split brain", "both " + lab.oldPrimary().name() + " and " + newPrimary.name() + " accept writes");
     }
 
-    @When("the gateway's database connections are recycled")
-    public void theGatewaysConnectionsAreRecycled() {
-        for (DbNode node : lab.cluster().nodes()) {
-            faults.terminateGatewayBackends(node, false);
-        }
+    @When("the gateway restarts")
+    public void theGatewayRestarts() {
+        gateway.require(io.pgresilience.target.Capability.MANAGED_PROCESS);
+        gateway.evidence().event("restart", "the gateway process is restarted (as in a rolling deploy)");
+        gateway.target().restart();
+        gateway.evidence().event("restarted", "the gateway answers again");
     }
 
     @Then("writes continue on the new primary")
     public void writesContinueOnTheNewPrimary() {
         History h = gateway.evidence().history();
-        long recycled = h.last("recycled").orElseThrow();
-        await("10 writes acknowledged after the connections were recycled")
+        long recycled = h.last("restarted").orElseThrow();
+        await("10 writes acknowledged after the gateway restarted")
                 .atMost(gateway.bounds().rto())
                 .pollInterval(gateway.bounds().poll())
                 .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() > recycled).count(),

@@ -7,6 +7,7 @@ import io.cucumber.java.Scenario;
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.EvidenceReport;
 import io.pgresilience.evidence.Metrics;
+import io.pgresilience.evidence.TimelineSvg;
 import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabWorld;
@@ -49,6 +50,8 @@ public class Hooks {
             Metrics m = Metrics.of(evidence.history(), gateway.bounds().sustain());
             scenario.attach(EvidenceReport.text(scenario.getName(), evidence, m, gateway.bounds())
                     .getBytes(StandardCharsets.UTF_8), "text/plain", "evidence");
+            scenario.attach(TimelineSvg.render(scenario.getName(), evidence.history()).getBytes(StandardCharsets.UTF_8),
+                    "image/svg+xml", "timeline");
             scenario.attach(EvidenceReport.json(evidence, m).getBytes(StandardCharsets.UTF_8), "application/json",
                     "history.json");
         }

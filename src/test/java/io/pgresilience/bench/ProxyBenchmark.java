@@ -1,0 +1,89 @@
+package io.pgresilience.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgresilience.faults.InJvmFaultProxy;
+import io.pgresilience.lab.Command;
+import io.pgresilience.lab.Deadlines;
+import io.pgresilience.lab.EmbeddedCluster;
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.Leftovers;
+import io.pgresilience.lab.OsUser;
+import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.lab.PgNode;
+import io.pgresilience.lab.Ports;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the in-JVM fault proxy costs: pgbench against one lab node, directly and through the proxy, in the same
+ * run, alternating. A figure for the report, not a timed assertion. Run with {@code mvn test -Pbenchmark}.
+ */
+class ProxyBenchmark {
+
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
+    private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+
+    @Test
+    void pgbenchDirectAndThroughTheProxy() throws IOException {
+        int seconds = Integer.getInteger("bench.seconds", 10);
+        int clients = Integer.getInteger("bench.clients", 4);
+        PgBinaries bin = PgBinaries.locate(System.getProperty("pg.bin", ""));
+        OsUser user = OsUser.forPostgres(System.getProperty("lab.os-user", ""));
+        LabDirectory dir = LabDirectory.create(Path.of("target", "pg-resilience"), user, new Leftovers(bin, user));
+        String password = EmbeddedCluster.newSecret();
+        PgNode node = new PgNode("bench", dir.nodes().resolve("bench"), Ports.free(), bin, user, password,
+                new Deadlines(Duration.ofSeconds(60), Duration.ofMillis(100)));
+        List<String> rows = new ArrayList<>();
+        try (InJvmFaultProxy proxy = InJvmFaultProxy.start("bench", node.host(), node.port())) {
+            node.init().start();
+            pgbench(bin, password, node.port(), "-i", "-s", "5", "-q", "postgres");
+            rows.add("| path | mode | clients | tps | latency average |");
+            rows.add("|---|---|---|---|---|");
+            for (String mode : List.of("-S", "-N")) {
+                for (int round = 1; round <= 2; round++) {
+                    for (boolean viaProxy : new boolean[] {false, true}) {
+                        int port = viaProxy ? proxy.listenPort() : node.port();
+                        String out = pgbench(bin, password, port, mode, "-T", Integer.toString(seconds), "-c",
+                                Integer.toString(clients), "-j", "2", "postgres");
+                        rows.add("| " + (viaProxy ? "through the proxy" : "direct") + " | "
+                                + (mode.equals("-S") ? "select-only" : "simple update") + " (round " + round + ") | "
+                                + clients + " | " + find(TPS, out) + " | " + find(LATENCY, out) + " ms |");
+                    }
+                }
+            }
+        } finally {
+            node.teardown();
+            dir.delete();
+        }
+        String table = "# Fault proxy cost (pgbench, " + seconds + " s per line, " + clients + " clients, same run)\n\n"
+                + String.join("\n", rows) + "\n";
+        Files.createDirectories(Path.of("reports"));
+        Files.writeString(Path.of("reports", "proxy-benchmark.md"), table);
+        System.out.println(table);
+        assertThat(rows).hasSize(10);
+    }
+
+    private static String pgbench(PgBinaries bin, String password, int port, String... args) {
+        List<String> argv = new ArrayList<>(List.of(bin.path("pgbench"), "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "-U", PgNode.SUPERUSER));
+        argv.addAll(List.of(args));
+        return Command.of(argv).env(Map.of("PGPASSWORD", password)).timeout(Duration.ofMinutes(5)).check("pgbench");
+    }
+
+    private static String find(Pattern p, String text) {
+        Matcher m = p.matcher(text);
+        if (!m.find()) {
+            throw new AssertionError("pgbench printed no " + p.pattern() + ": " + text);
+        }
+        return m.group(1);
+    }
+}
