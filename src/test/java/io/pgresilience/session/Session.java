@@ -108,6 +108,7 @@ public final class Session implements AutoCloseable {
             s.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
             s.figures.put("database cluster ready (primary + standby)", ms(t1 - t0));
             s.figures.put("gateway ready", ms(t2 - t1));
+            s.writeRunContext(labName);
             System.err.println("pg-resilience: lab ready in " + ms(t2 - t0) + " (" + cluster.topology() + "; "
                     + cluster.postgresVersion() + "; gateway " + target.name() + " at " + target.baseUrl() + ")");
             return s;
@@ -130,6 +131,25 @@ public final class Session implements AutoCloseable {
                 default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local)");
             }
         }
+    }
+
+    private void writeRunContext(String labName) {
+        Map<String, String> lab = new LinkedHashMap<>();
+        lab.put("target", target.name());
+        lab.put("lab", labName);
+        lab.put("PostgreSQL", cluster.postgresVersion());
+        lab.put("topology", cluster.topology() + "; the gateway reaches it through " + target.defaultTopology().phrase()
+                + " (FO-01 runs both topologies and both replication modes)");
+        Map<String, String> gateway = new LinkedHashMap<>(target.describe());
+        gateway.remove("pid");
+        Map<String, String> deadlines = new LinkedHashMap<>(figures);
+        deadlines.put("deadlines", "detect " + settings.text("deadline.detect-ms") + " ms, recover " + settings.text("deadline.recover-ms")
+                + " ms, RTO " + settings.text("deadline.rto-ms") + " ms, polled every " + settings.text("poll.interval-ms") + " ms");
+        String labDefects = settings.text("lab.defects");
+        if (!labDefects.isBlank()) {
+            deadlines.put("lab defects switched on", labDefects);
+        }
+        io.pgresilience.report.RunContext.write(io.pgresilience.report.RunContext.of(gateway, lab, deadlines));
     }
 
     private static String ms(long nanos) {

@@ -11,6 +11,7 @@ import io.pgresilience.evidence.TimelineSvg;
 import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabWorld;
+import io.pgresilience.report.AllureMetadata;
 import io.pgresilience.session.Session;
 import io.pgresilience.target.GatewayWorld;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,8 @@ public class Hooks {
     }
 
     @Before(order = 0)
-    public void prepare() {
+    public void prepare(Scenario scenario) {
+        AllureMetadata.describe(scenario.getSourceTagNames());
         gateway.prepare(gateway.target().defaultTopology());
         gatewayLogOffset = gateway.target().log().size();
     }
@@ -48,21 +50,24 @@ public class Hooks {
         faults.healAll();
         if (!evidence.history().operations().isEmpty()) {
             Metrics m = Metrics.of(evidence.history(), gateway.bounds().sustain());
-            scenario.attach(EvidenceReport.text(scenario.getName(), evidence, m, gateway.bounds())
-                    .getBytes(StandardCharsets.UTF_8), "text/plain", "evidence");
-            scenario.attach(TimelineSvg.render(scenario.getName(), evidence.history()).getBytes(StandardCharsets.UTF_8),
-                    "image/svg+xml", "timeline");
-            scenario.attach(EvidenceReport.json(evidence, m).getBytes(StandardCharsets.UTF_8), "application/json",
-                    "history.json");
+            attach(scenario, "evidence", "text/plain", "txt", EvidenceReport.text(scenario.getName(), evidence, m, gateway.bounds()));
+            attach(scenario, "timeline", "image/svg+xml", "svg", TimelineSvg.render(scenario.getName(), evidence.history()));
+            attach(scenario, "history.json", "application/json", "json", EvidenceReport.json(evidence, m));
         }
         if (scenario.isFailed()) {
-            scenario.attach(gateway.target().log().since(gatewayLogOffset).getBytes(StandardCharsets.UTF_8),
-                    "text/plain", "gateway log (this scenario)");
+            attach(scenario, "gateway log (this scenario)", "text/plain", "txt", gateway.target().log().since(gatewayLogOffset));
             for (DbNode n : lab.cluster().nodes()) {
-                scenario.attach(lab.logSinceScenarioStart(n).getBytes(StandardCharsets.UTF_8), "text/plain",
-                        "PostgreSQL log of " + n.name() + " (this scenario)");
+                attach(scenario, "PostgreSQL log of " + n.name() + " (this scenario)", "text/plain", "txt",
+                        lab.logSinceScenarioStart(n));
             }
         }
+    }
+
+    /** Into Cucumber's reports, and onto the Allure test result itself. */
+    private static void attach(Scenario scenario, String name, String mimeType, String extension, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        scenario.attach(bytes, mimeType, name);
+        AllureMetadata.attach(name, mimeType, extension, bytes);
     }
 
     @AfterAll

@@ -1,0 +1,189 @@
+package io.pgresilience.report;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The site's front page: for each user story its narrative and the status of each of its scenarios (each linked to
+ * its result, evidence and logs in the Allure report), the run's context, the plan's Test Matrix, and links to the
+ * other parts. A small generated page; the scenario details live in Allure.
+ */
+final class IndexPage {
+
+    /** A feature file's header: its story tag, title and narrative (As a / I want / So that). */
+    record Story(String tag, String title, List<String> narrative) {
+    }
+
+    private IndexPage() {
+    }
+
+    static void write(Path file, List<ScenarioResult> results, Map<String, String> uids) throws IOException {
+        Map<String, String> context = RunContext.read();
+        String filter = RunContext.tagFilter();
+        StringBuilder h = new StringBuilder();
+        long passed = results.stream().filter(r -> r.status().equals("passed")).count();
+        long failed = results.stream().filter(r -> r.status().equals("failed")).count();
+        long skipped = results.stream().filter(r -> r.status().equals("skipped")).count();
+        String target = context.getOrDefault("gateway", context.getOrDefault("target", "the gateway"));
+
+        h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pg-resilience</title><style>")
+                .append("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
+                .append("h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}")
+                .append(".narrative{color:#555;font-style:italic;margin:.2em 0 .6em}table{border-collapse:collapse}")
+                .append("td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}")
+                .append(".passed{background:#e3f4e5;color:#1b5e20}.failed{background:#fde2e1;color:#b71c1c}")
+                .append(".skipped,.notrun{background:#f3f3f3;color:#666}.pill{padding:.1em .5em;border-radius:.8em;font-size:.85em}")
+                .append(".banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em;margin:1em 0}.err{color:#b71c1c;font-size:.85em}")
+                .append("ul.scen{list-style:none;padding-left:0}ul.scen li{margin:.35em 0}</style></head><body>\n");
+        h.append("<h1>pg-resilience</h1><p>How <b>").append(esc(target)).append("</b> survives PostgreSQL failure — ")
+                .append("the executable form of the <a href=\"").append(AllureMetadata.PLAN_URL)
+                .append("\">ContextForge PostgreSQL resilience test plan (#2466)</a>.</p>\n");
+        h.append("<p><span class=\"pill passed\">").append(passed).append(" passed</span> <span class=\"pill failed\">")
+                .append(failed).append(" failed</span> <span class=\"pill skipped\">").append(skipped)
+                .append(" skipped</span> &nbsp; <a href=\"site/index.html\">Full report with evidence (Allure)</a> · ")
+                .append("<a href=\"cucumber.html\">Cucumber report</a></p>\n");
+        if (filter != null) {
+            h.append("<div class=\"banner\"><b>Filtered run:</b> only scenarios matching <code>").append(esc(filter))
+                    .append("</code> ran. Everything else is shown as “not in this run”.</div>\n");
+        }
+
+        for (Story story : stories()) {
+            List<ScenarioResult> mine = results.stream().filter(r -> r.has("@" + story.tag())).toList();
+            h.append("<h2>").append(esc(AllureMetadata.STORIES.getOrDefault(story.tag(), story.title()))).append("</h2>\n");
+            h.append("<div class=\"narrative\">").append(esc(String.join(" ", story.narrative()))).append("</div>\n");
+            if (mine.isEmpty()) {
+                h.append("<p class=\"notrun pill\">not in this run</p>\n");
+                continue;
+            }
+            h.append("<ul class=\"scen\">\n");
+            for (ScenarioResult r : mine) {
+                String uid = uids.get(r.name());
+                String link = uid == null ? "site/index.html" : "site/index.html#testresult/" + uid;
+                h.append("<li><span class=\"pill ").append(r.status()).append("\">").append(r.status()).append("</span> ")
+                        .append(r.has("@story") ? "<b>story</b> · " : "")
+                        .append("<a href=\"").append(link).append("\">").append(esc(r.name())).append("</a>");
+                if (r.firstError() != null && !r.status().equals("passed")) {
+                    h.append("<div class=\"err\">").append(esc(abbreviate(r.firstError(), 240))).append("</div>");
+                }
+                h.append("</li>\n");
+            }
+            h.append("</ul>\n");
+        }
+
+        h.append("<h2>Test Matrix</h2><p>The plan's matrix: each test case, the areas it covers, where it runs. A cell shows ")
+                .append("this run's result; “not run” cells are never shown green.</p>\n");
+        h.append(matrix(results, context));
+
+        h.append("<h2>This run</h2><table>\n");
+        for (Map.Entry<String, String> e : context.entrySet()) {
+            h.append("<tr><th>").append(esc(e.getKey())).append("</th><td>").append(esc(e.getValue())).append("</td></tr>\n");
+        }
+        h.append("</table>\n<h2>More</h2><ul>\n");
+        h.append("<li><a href=\"site/index.html\">Allure report</a>: every scenario step by step, its evidence (figures and ")
+                .append("timeline picture), the gateway's and PostgreSQL's logs of a failed scenario, history across runs</li>\n");
+        h.append("<li><a href=\"cucumber.html\">Cucumber report</a> and <a href=\"cucumber.json\">cucumber.json</a></li>\n");
+        for (String[] extra : new String[][] {
+                {"conformance.md", "Conformance: every scenario against each gateway"},
+                {"defect-catalogue.md", "Defect catalogue: the bugs the suite catches"},
+                {"proxy-benchmark.md", "What the fault proxy costs (pgbench)"},
+                {"logs", "Whole logs of the gateway"}}) {
+            if (Files.exists(file.resolveSibling(extra[0]))) {
+                h.append("<li><a href=\"").append(extra[0]).append("\">").append(esc(extra[1])).append("</a></li>\n");
+            }
+        }
+        h.append("</ul></body></html>\n");
+        Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static String matrix(List<ScenarioResult> results, Map<String, String> context) throws IOException {
+        String[] columns = {"Connection", "Pool", "Failover", "Transaction", "Docker", "K8s"};
+        StringBuilder t = new StringBuilder("<table><tr><th>Test case</th>");
+        for (String c : columns) {
+            t.append("<th>").append(c).append("</th>");
+        }
+        t.append("</tr>\n");
+        boolean containers = "containers".equals(context.get("lab"));
+        for (String line : matrixRows()) {
+            String[] cells = line.split(",", -1);
+            String id = cells[0];
+            List<ScenarioResult> mine = results.stream().filter(r -> r.has("@" + id)).toList();
+            String status = mine.isEmpty() ? "not in this run"
+                    : mine.stream().anyMatch(r -> r.status().equals("failed")) ? "failed"
+                    : mine.stream().allMatch(r -> r.status().equals("passed")) ? "passed" : "skipped";
+            t.append("<tr><th>").append(id).append(" ").append(esc(cells[1])).append("</th>");
+            for (int i = 0; i < columns.length; i++) {
+                if (!"x".equals(cells[2 + i])) {
+                    t.append("<td></td>");
+                    continue;
+                }
+                String cell;
+                if (columns[i].equals("K8s")) {
+                    cell = "not run (no Kubernetes lab)";
+                } else if (columns[i].equals("Docker") && !containers) {
+                    cell = "not run (embedded lab; -Dlab=containers runs it)";
+                } else {
+                    cell = status;
+                }
+                String css = cell.equals("passed") || cell.equals("failed") || cell.equals("skipped") ? cell : "notrun";
+                t.append("<td class=\"").append(css).append("\">").append(esc(cell)).append("</td>");
+            }
+            t.append("</tr>\n");
+        }
+        return t.append("</table>\n").toString();
+    }
+
+    private static List<String> matrixRows() throws IOException {
+        try (InputStream in = IndexPage.class.getClassLoader().getResourceAsStream("test-matrix.csv")) {
+            if (in == null) {
+                return List.of();
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .filter(l -> !l.startsWith("#") && !l.startsWith("case,") && !l.isBlank()).toList();
+        }
+    }
+
+    /** The stories, from the feature files' headers (so a story with no scenario in this run still shows). */
+    static List<Story> stories() throws IOException {
+        List<Story> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of("features"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".feature")).sorted().toList()) {
+                String tag = null;
+                String title = null;
+                List<String> narrative = new ArrayList<>();
+                for (String raw : Files.readAllLines(f)) {
+                    String line = raw.strip();
+                    if (title == null) {
+                        if (line.startsWith("@")) {
+                            tag = line.split("\\s+")[0].substring(1);
+                        } else if (line.startsWith("Feature:")) {
+                            title = line.substring("Feature:".length()).strip();
+                        }
+                    } else if (line.isEmpty() || line.startsWith("#") || line.startsWith("@") || line.startsWith("Scenario")) {
+                        break;
+                    } else {
+                        narrative.add(line);
+                    }
+                }
+                if (tag != null && title != null) {
+                    out.add(new Story(tag, title, narrative));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String abbreviate(String s, int n) {
+        return s.length() <= n ? s : s.substring(0, n) + "…";
+    }
+
+    static String esc(String s) {
+        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,55 @@
+package io.pgresilience.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One executed scenario as Cucumber's JSON report records it: its feature, name, tags and overall status. */
+public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError) {
+
+    public boolean has(String tag) {
+        return tags.contains(tag);
+    }
+
+    /** Every scenario in the report; a scenario failed if any hook or step failed, skipped if any was skipped. */
+    public static List<ScenarioResult> read(Path cucumberJson) throws IOException {
+        List<ScenarioResult> out = new ArrayList<>();
+        if (!Files.exists(cucumberJson) || Files.size(cucumberJson) == 0) {
+            return out;
+        }
+        JsonNode features = new ObjectMapper().readTree(cucumberJson.toFile());
+        for (JsonNode f : features) {
+            for (JsonNode s : f.path("elements")) {
+                if (!"scenario".equals(s.path("type").asText())) {
+                    continue;
+                }
+                List<String> tags = new ArrayList<>();
+                s.path("tags").forEach(t -> tags.add(t.path("name").asText()));
+                String status = "passed";
+                String error = null;
+                for (String part : List.of("before", "steps", "after")) {
+                    for (JsonNode p : s.path(part)) {
+                        String st = p.path("result").path("status").asText();
+                        if (st.equals("failed") || st.equals("undefined") || st.equals("ambiguous")) {
+                            status = "failed";
+                            if (error == null) {
+                                error = p.path("result").path("error_message").asText("(" + st + ")").split("\n")[0];
+                            }
+                        } else if ((st.equals("skipped") || st.equals("pending")) && !status.equals("failed")) {
+                            status = "skipped";
+                            if (error == null && p.path("result").has("error_message")) {
+                                error = p.path("result").path("error_message").asText().split("\n")[0];
+                            }
+                        }
+                    }
+                }
+                out.add(new ScenarioResult(f.path("name").asText(), s.path("name").asText(), tags, status, error));
+            }
+        }
+        return out;
+    }
+}

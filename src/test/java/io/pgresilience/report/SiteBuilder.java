@@ -1,0 +1,152 @@
+package io.pgresilience.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgresilience.lab.Command;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Turns a run's Allure results into the site: Allure's own report as one offline HTML file (reports/site/), its
+ * history kept across runs (reports/history/), and the front page reports/index.html that links story to evidence.
+ */
+public final class SiteBuilder {
+
+    static final Path REPORTS = Path.of("reports");
+    static final Path SITE = REPORTS.resolve("site");
+    static final Path HISTORY = REPORTS.resolve("history");
+    private static final Path ALLURE_REPORT = Path.of("target", "allure-report");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Attachments the suite puts on the test result itself; their copies in the tear-down are dropped. */
+    private static final List<String> EVIDENCE = List.of("evidence", "timeline", "history.json", "gateway log", "PostgreSQL log");
+
+    private SiteBuilder() {
+    }
+
+    public static void build() throws IOException {
+        Path results = RunContext.ALLURE_RESULTS;
+        if (!Files.isDirectory(results)) {
+            throw new IOException("no Allure results in " + results);
+        }
+        tidyResults(results);
+        writeMetadata(results);
+        copyTree(HISTORY, results.resolve("history"));
+        allure(List.of("generate", "--clean", "-o", ALLURE_REPORT.toString(), results.toString()));
+        LivingDocumentation.deleteTree(HISTORY);
+        copyTree(ALLURE_REPORT.resolve("history"), HISTORY);
+        allure(List.of("generate", "--clean", "--single-file", "-o", SITE.toString(), results.toString()));
+        Map<String, String> uids = testCaseUids(SITE.resolve("index.html"));
+        IndexPage.write(REPORTS.resolve("index.html"), ScenarioResult.read(REPORTS.resolve("cucumber.json")), uids);
+    }
+
+    /**
+     * A missed deadline (Awaitility's ConditionTimeoutException) is a failed expectation about the gateway, not a
+     * broken test; and the evidence attached to the test need not show twice.
+     */
+    private static void tidyResults(Path results) throws IOException {
+        try (Stream<Path> files = Files.list(results)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith("-result.json")) {
+                    ObjectNode r = (ObjectNode) JSON.readTree(f.toFile());
+                    if ("broken".equals(r.path("status").asText())
+                            && r.path("statusDetails").path("trace").asText().contains("ConditionTimeoutException")) {
+                        r.put("status", "failed");
+                        JSON.writeValue(f.toFile(), r);
+                    }
+                } else if (name.endsWith("-container.json")) {
+                    ObjectNode c = (ObjectNode) JSON.readTree(f.toFile());
+                    boolean changed = false;
+                    for (JsonNode after : c.path("afters")) {
+                        JsonNode attachments = after.path("attachments");
+                        if (attachments instanceof ArrayNode list) {
+                            for (int i = list.size() - 1; i >= 0; i--) {
+                                String n = list.get(i).path("name").asText();
+                                if (EVIDENCE.stream().anyMatch(n::startsWith)) {
+                                    list.remove(i);
+                                    changed = true;
+                                }
+                            }
+                        }
+                    }
+                    if (changed) {
+                        JSON.writeValue(f.toFile(), c);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void writeMetadata(Path results) throws IOException {
+        Files.writeString(results.resolve("executor.json"), """
+                {"name": "pg-resilience", "type": "maven", "reportName": "pg-resilience: how the gateway survives PostgreSQL failure",
+                 "buildName": "mvn test"}
+                """);
+        Files.writeString(results.resolve("categories.json"), """
+                [
+                 {"name": "The gateway missed a deadline", "matchedStatuses": ["failed"], "traceRegex": "(?s).*ConditionTimeoutException.*"},
+                 {"name": "The gateway answered against the resilience contract", "matchedStatuses": ["failed"]},
+                 {"name": "The lab or the suite could not do its part", "matchedStatuses": ["broken"]},
+                 {"name": "Not run against this target", "matchedStatuses": ["skipped"]}
+                ]
+                """);
+    }
+
+    private static void allure(List<String> args) {
+        Path cli = allureCommand();
+        List<String> argv = new java.util.ArrayList<>(List.of("bash", cli.toString()));
+        argv.addAll(args);
+        Command.of(argv)
+                .env(Map.of("JAVA_HOME", System.getProperty("java.home"), "ALLURE_NO_ANALYTICS", "1"))
+                .timeout(Duration.ofMinutes(3))
+                .check("allure " + args.get(0));
+    }
+
+    private static Path allureCommand() {
+        Path base = Path.of("target", "allure-cli");
+        try (Stream<Path> dirs = Files.list(base)) {
+            Optional<Path> bin = dirs.map(d -> d.resolve("bin").resolve("allure")).filter(Files::exists).findFirst();
+            return bin.orElseThrow(() -> new IllegalStateException("no Allure command line under " + base));
+        } catch (IOException e) {
+            throw new IllegalStateException("Allure's command line is not unpacked under " + base + " (run through Maven: mvn test)");
+        }
+    }
+
+    /** Scenario name → Allure's uid in the single-file report, for deep links from the front page. */
+    static Map<String, String> testCaseUids(Path singleFile) throws IOException {
+        Map<String, String> out = new HashMap<>();
+        String html = Files.readString(singleFile, StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("d\\('data/test-cases/([0-9a-f]+)\\.json','([A-Za-z0-9+/=]+)'\\)").matcher(html);
+        while (m.find()) {
+            JsonNode tc = JSON.readTree(Base64.getDecoder().decode(m.group(2)));
+            out.put(tc.path("name").asText(), m.group(1));
+        }
+        return out;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from)) {
+            return;
+        }
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.pgresilience.target;
+
+/** What a target offers beyond the common API; a scenario that needs a missing one is skipped with the reason. */
+public enum Capability {
+    /** The suite starts and stops the gateway, so it can restart it with another topology. */
+    MANAGED_PROCESS("the suite does not start this gateway, so it cannot choose its database URL"),
+    /** One call updates several rows in one transaction, in the order given. */
+    BULK_UPDATE("the gateway has no API that updates several rows in one transaction"),
+    /** The server list can be filtered by name. */
+    NAME_FILTER("the gateway's server list has no name filter"),
+    /** One call creates a server together with its tools, in one transaction. */
+    SERVER_WITH_TOOLS("the gateway has no API that writes several rows in one call"),
+    /** Responses carry a Server-Timing header with the time spent in the database. */
+    SERVER_TIMING("the gateway does not report its query time"),
+    /** The gateway reports its pool's borrowed and idle connections. */
+    POOL_STATS("the gateway does not report its pool's state"),
+    /** The suite can see the gateway's database sessions (it knows the gateway's database role). */
+    DATABASE_ROLE("the suite does not know which database role the gateway uses");
+
+    private final String missingReason;
+
+    Capability(String missingReason) {
+        this.missingReason = missingReason;
+    }
+
+    public String missingReason() {
+        return missingReason;
+    }
+}

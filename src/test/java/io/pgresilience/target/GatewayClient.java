@@ -1,0 +1,160 @@
+package io.pgresilience.target;
+
+import static io.restassured.RestAssured.given;
+
+import io.pgresilience.evidence.History;
+import io.pgresilience.evidence.Operation;
+import io.restassured.config.HttpClientConfig;
+import io.restassured.config.RestAssuredConfig;
+import io.restassured.http.ContentType;
+import io.restassured.http.Method;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The suite's only way to talk to the gateway: REST Assured over the target's profile. Every call is recorded
+ * in the scenario's history with its timing and outcome; none is ever logged with its token.
+ */
+public final class GatewayClient {
+
+    private final GatewayTarget target;
+    private final History history;
+    private final RestAssuredConfig config;
+
+    public GatewayClient(GatewayTarget target, History history, Duration timeout) {
+        this.target = target;
+        this.history = history;
+        int ms = (int) timeout.toMillis();
+        this.config = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
+                .setParam("http.connection.timeout", ms)
+                .setParam("http.socket.timeout", ms));
+    }
+
+    public GatewayTarget target() {
+        return target;
+    }
+
+    public Reply readiness() {
+        return call("readiness", null, Method.GET, target.profile().readinessPath(), null, Map.of(), false);
+    }
+
+    public Reply liveness() {
+        return call("liveness", null, Method.GET, target.profile().livenessPath(), null, Map.of(), false);
+    }
+
+    public Reply poolStats() {
+        return call("pool", null, Method.GET, target.profile().poolStatsPath(), null, Map.of(), false);
+    }
+
+    public Reply listServers() {
+        return call("read", null, Method.GET, target.profile().serversPath(), null, Map.of(), true);
+    }
+
+    /** Reads one server back by name: with the name filter where the gateway has one, else from the list. */
+    public Reply findServer(String name) {
+        Map<String, String> query = target.has(Capability.NAME_FILTER) ? Map.of("name", name) : Map.of();
+        return call("read", name, Method.GET, target.profile().serversPath(), null, query, true);
+    }
+
+    public Reply createServer(String name) {
+        return createServer(name, List.of());
+    }
+
+    public Reply createServer(String name, List<String> tools) {
+        return call("write", name, Method.POST, target.profile().serversPath(), target.profile().serverBody(name, tools),
+                Map.of(), true);
+    }
+
+    public Reply listTools() {
+        return call("read-tools", null, Method.GET, target.profile().toolsPath(), null, Map.of(), true);
+    }
+
+    public Reply createTool(String name) {
+        return call("write-tool", name, Method.POST, target.profile().toolsPath(), target.profile().toolBody(name), Map.of(), true);
+    }
+
+    public Reply bulkUpdate(List<String> names, String description) {
+        return call("update", String.join(",", names), Method.POST, target.profile().bulkUpdatePath(),
+                target.profile().bulkUpdateBody(names, description), Map.of(), true);
+    }
+
+    /** A call with a chosen Authorization header (null: none), for the auth checks. */
+    public Reply withAuthorization(String authorization, String path) {
+        long start = history.now();
+        try {
+            RequestSpecification spec = given().config(config).baseUri(target.baseUrl());
+            if (authorization != null) {
+                spec = spec.header("Authorization", authorization);
+            }
+            Response r = spec.request(Method.GET, path);
+            return reply("auth", path, start, r, null);
+        } catch (Exception e) { // REST Assured rethrows checked I/O exceptions undeclared
+            return noAnswer("auth", path, start, e);
+        }
+    }
+
+    private Reply call(String kind, String key, Method method, String path, Object body, Map<String, String> query,
+                       boolean authenticated) {
+        long start = history.now();
+        try {
+            RequestSpecification spec = given().config(config).baseUri(target.baseUrl()).queryParams(query);
+            if (authenticated) {
+                spec = spec.header("Authorization", "Bearer " + target.token());
+            }
+            if (body != null) {
+                spec = spec.contentType(ContentType.JSON).body(body);
+            }
+            Response r = spec.request(method, path);
+            return reply(kind, key, start, r, kind.equals("read") && key != null ? found(r, key) : null);
+        } catch (Exception e) { // REST Assured rethrows checked I/O exceptions (connection refused) undeclared
+            return noAnswer(kind, key, start, e);
+        }
+    }
+
+    private Reply reply(String kind, String key, long start, Response r, String detail) {
+        long end = history.now();
+        String body = r.asString();
+        String error = errorCode(r);
+        Operation op = history.record(kind, key, start, end, r.statusCode(), error, detail);
+        return new Reply(r.statusCode(), body, error, end - start, op, r);
+    }
+
+    private Reply noAnswer(String kind, String key, long start, Exception e) {
+        long end = history.now();
+        String why = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        Operation op = history.record(kind, key, start, end, 0, why, null);
+        return new Reply(0, why, why, end - start, op, null);
+    }
+
+    /** Whether a server list (or filtered list) answer contains the name. */
+    private static String found(Response r, String name) {
+        if (r.statusCode() != 200) {
+            return null;
+        }
+        try {
+            List<String> names = r.jsonPath().getList("name");
+            return names != null && names.contains(name) ? "found" : "missing";
+        } catch (RuntimeException e) {
+            return "unreadable";
+        }
+    }
+
+    private static String errorCode(Response r) {
+        if (r.statusCode() < 400) {
+            return null;
+        }
+        try {
+            Object error = r.jsonPath().get("error");
+            if (error != null) {
+                return error.toString();
+            }
+            Object detail = r.jsonPath().get("detail");
+            return detail == null ? null : detail.toString();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.pgresilience.target;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The gateway's captured stdout and stderr; read from an offset, so each scenario gets its own part. */
+public final class GatewayLog {
+
+    private final Path file;
+
+    public GatewayLog(Path file) {
+        this.file = file;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public long size() {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    public String since(long offset) {
+        try {
+            if (!Files.exists(file)) {
+                return "";
+            }
+            byte[] all = Files.readAllBytes(file);
+            int from = (int) Math.min(Math.max(0, offset), all.length);
+            return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(gateway log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    public String tail(int lines) {
+        String[] all = since(0).split("\n");
+        return String.join("\n", java.util.Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
+    }
+}

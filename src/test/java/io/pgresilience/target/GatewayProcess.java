@@ -1,0 +1,96 @@
+package io.pgresilience.target;
+
+import static org.awaitility.Awaitility.await;
+
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.LabException;
+import io.pgresilience.lab.Leftovers;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * A gateway started as its own process: secrets go in its environment (never its command line), its output
+ * goes to a log file, its pid is recorded so that a later run can stop it if this JVM is killed.
+ */
+public final class GatewayProcess implements AutoCloseable {
+
+    private final String name;
+    private final Process process;
+    private final GatewayLog log;
+    private final LabDirectory lab;
+
+    private GatewayProcess(String name, Process process, GatewayLog log, LabDirectory lab) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        this.lab = lab;
+    }
+
+    public static GatewayProcess start(String name, List<String> argv, Map<String, String> env, Path logFile,
+                                       LabDirectory lab) {
+        try {
+            Files.createDirectories(logFile.getParent());
+            ProcessBuilder pb = new ProcessBuilder(argv)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            lab.registerProcess(name, p.toHandle());
+            return new GatewayProcess(name, p, new GatewayLog(logFile), lab);
+        } catch (IOException e) {
+            throw new LabException("cannot start " + name + " (" + argv.get(0) + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Polls the URL until it answers 200; fails at once, with the log's last lines, if the process exits. */
+    public void awaitHttp200(String url, Duration within) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
+        try {
+            await(name + " answers 200 at " + url)
+                    .atMost(within)
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new LabException(name + " exited with code " + process.exitValue() + " while starting: "
+                                    + log.tail(5).replace('\n', ' '));
+                        }
+                        try {
+                            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s; last log lines: "
+                    + log.tail(5).replace('\n', ' '));
+        }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public GatewayLog log() {
+        return log;
+    }
+
+    @Override
+    public void close() {
+        Leftovers.killTree(process.toHandle());
+        lab.forgetProcess(name);
+    }
+}

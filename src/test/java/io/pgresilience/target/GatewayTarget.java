@@ -1,0 +1,69 @@
+package io.pgresilience.target;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The system under test, always a black box over HTTP. The reference gateway and ContextForge are started
+ * by the suite; an external gateway is only called.
+ */
+public interface GatewayTarget extends AutoCloseable {
+
+    /** reference, contextforge or external. */
+    String name();
+
+    String version();
+
+    GatewayProfile profile();
+
+    String baseUrl();
+
+    /** The bearer token; a secret, never printed. */
+    String token();
+
+    Set<Capability> capabilities();
+
+    default boolean has(Capability c) {
+        return capabilities().contains(c);
+    }
+
+    /** The database role the gateway logs in as, to find its sessions in pg_stat_activity. */
+    String databaseRole();
+
+    Topology topology();
+
+    /** The topology a scenario gets unless it asks for another. */
+    Topology defaultTopology();
+
+    boolean supports(Topology topology);
+
+    /** Running, healthy and connected as the scenario needs; restarts the gateway when it must. */
+    void prepare(Topology topology);
+
+    /** Stops and starts the gateway process with the same configuration (needs MANAGED_PROCESS). */
+    void restart();
+
+    /** Connections the pool keeps when idle (HikariCP minimumIdle; 1 for a lazy pool). */
+    int poolIdleSize();
+
+    /** Connections the pool may open at most. */
+    int poolMaxSize();
+
+    /** How long a request waits for a pooled connection. */
+    Duration poolTimeout();
+
+    /** The longest any request may take when the database misbehaves: the gateway's own timeouts plus slack. */
+    Duration requestBound();
+
+    /** The statement timeout the gateway sets, if it sets one. */
+    Duration statementTimeout();
+
+    GatewayLog log();
+
+    /** Name, version and settings, for the report. No secrets. */
+    Map<String, String> describe();
+
+    @Override
+    void close();
+}
