@@ -19,12 +19,20 @@ public final class TimelineSvg {
     private TimelineSvg() {
     }
 
-    public static String render(String title, History history) {
+    /** @param verdict the judged writes, to ring the lost and the ghost ones; null when the writes were not judged */
+    public static String render(String title, History history, Verdict verdict) {
         List<Operation> ops = history.operations();
         List<History.Event> events = history.events();
-        long end = Math.max(1, Math.max(
+        java.util.Set<String> lost = verdict == null ? java.util.Set.of() : java.util.Set.copyOf(verdict.lost());
+        java.util.Set<String> ghosts = verdict == null ? java.util.Set.of() : java.util.Set.copyOf(verdict.ghosts());
+        // The axis starts shortly before the first request or action: the scenario's set-up is not the story.
+        long first = Math.min(ops.stream().mapToLong(Operation::startMs).min().orElse(0),
+                events.stream().mapToLong(History.Event::atMs).min().orElse(Long.MAX_VALUE));
+        long last = Math.max(1, Math.max(
                 ops.stream().mapToLong(Operation::endMs).max().orElse(1),
                 events.stream().mapToLong(History.Event::atMs).max().orElse(1)));
+        long origin = Math.max(0, first - Math.max(100, (last - first) / 20));
+        long end = Math.max(1, last - origin);
         long maxLatency = Math.max(10, ops.stream().mapToLong(Operation::latencyMs).max().orElse(10));
         double plotW = WIDTH - LEFT - RIGHT;
         double plotH = HEIGHT - TOP - BOTTOM;
@@ -42,8 +50,8 @@ public final class TimelineSvg {
         Long fault = history.first(History.FAULT).orElse(null);
         Long heal = history.last(History.HEAL).orElse(null);
         if (fault != null) {
-            double x1 = LEFT + plotW * fault / end;
-            double x2 = LEFT + plotW * (heal != null && heal >= fault ? heal : end) / end;
+            double x1 = LEFT + plotW * (fault - origin) / end;
+            double x2 = LEFT + plotW * ((heal != null && heal >= fault ? heal : last) - origin) / end;
             svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"#f4c7c3\" "
                     + "fill-opacity=\"0.55\"><title>fault window</title></rect>%n", x1, TOP, Math.max(1, x2 - x1), plotH));
         }
@@ -62,11 +70,11 @@ public final class TimelineSvg {
                     ms >= 1000 ? (ms / 1000) + " s" : ms + " ms"));
         }
         long step = niceStep(end);
-        for (long t = 0; t <= end; t += step) {
-            double x = LEFT + plotW * t / end;
+        for (long t = (origin + step - 1) / step * step; t <= last; t += step) {
+            double x = LEFT + plotW * (t - origin) / end;
             svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                     + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>%n", x, TOP + plotH, x, TOP + plotH + 4,
-                    x, TOP + plotH + 16, t >= 1000 ? String.format(Locale.ROOT, "%.1f s", t / 1000.0) : t + " ms"));
+                    x, TOP + plotH + 16, String.format(Locale.ROOT, "%.1f s", t / 1000.0)));
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time since the scenario began"
                 + "</text>%n", LEFT + plotW / 2, TOP + plotH + 32));
@@ -75,16 +83,19 @@ public final class TimelineSvg {
 
         // requests
         for (Operation o : ops) {
-            double x = LEFT + plotW * o.startMs() / end;
+            double x = LEFT + plotW * (o.startMs() - origin) / end;
             double y = TOP + plotH - plotH * Math.log10(o.latencyMs() + 1) / logMax;
-            svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"><title>%s %s → %s "
-                            + "in %d ms</title></circle>%n", x, y, colour(o.outcome()), escape(o.kind()),
-                    escape(o.key() == null ? "" : o.key()), o.status() == 0 ? "no answer" : o.status(), o.latencyMs()));
+            boolean judged = o.isWrite() && (lost.contains(o.key()) && o.ok() || ghosts.contains(o.key()) && !o.ok());
+            String note = !judged ? "" : lost.contains(o.key()) ? " — acknowledged, then LOST" : " — reported failed, yet APPLIED";
+            svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"%s><title>%s %s → %s "
+                            + "in %d ms%s</title></circle>%n", x, y, judged ? "4.5" : "2.6", colour(o.outcome()),
+                    judged ? " stroke=\"black\" stroke-width=\"2\"" : "", escape(o.kind()),
+                    escape(o.key() == null ? "" : o.key()), o.status() == 0 ? "no answer" : o.status(), o.latencyMs(), note));
         }
         // the suite's actions
         int row = 0;
         for (History.Event e : events) {
-            double x = LEFT + plotW * e.atMs() / end;
+            double x = LEFT + plotW * (e.atMs() - origin) / end;
             svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                     + "stroke-dasharray=\"4,3\"><title>%s</title></line>%n", x, TOP - 4, x, TOP + plotH, escape(e.description())));
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#555\">%s</text>%n", x + 3,
@@ -100,6 +111,14 @@ public final class TimelineSvg {
         }
         svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"10\" fill=\"#f4c7c3\"/>"
                 + "<text x=\"%d\" y=\"%d\">fault window</text>%n", lx, ly - 9, lx + 18, ly));
+        lx += 110;
+        svg.append(String.format(Locale.ROOT, "<circle cx=\"%d\" cy=\"%d\" r=\"4.5\" fill=\"#2e7d32\" stroke=\"black\" "
+                + "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">acknowledged, then lost (%d)</text>%n", lx, ly - 4, lx + 8, ly,
+                lost.size()));
+        lx += 200;
+        svg.append(String.format(Locale.ROOT, "<circle cx=\"%d\" cy=\"%d\" r=\"4.5\" fill=\"#c62828\" stroke=\"black\" "
+                + "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">failed, yet applied (%d)</text>%n", lx, ly - 4, lx + 8, ly,
+                ghosts.size()));
         svg.append("</svg>\n");
         return svg.toString();
     }

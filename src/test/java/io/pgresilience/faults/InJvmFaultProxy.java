@@ -172,7 +172,15 @@ public final class InJvmFaultProxy implements FaultProxy {
                 return; // closed by disable()
             }
             Link link = new Link(client);
-            links.add(link);
+            // Registering and disabling exclude each other: a connection accepted as the proxy is disabled is
+            // either registered in time to be dropped by disable(), or sees the proxy disabled and is dropped here.
+            synchronized (this) {
+                if (server != s) {
+                    closeQuietly(client);
+                    continue;
+                }
+                links.add(link);
+            }
             daemon(link::open, "proxy-" + name + "-open").start();
         }
     }

@@ -273,6 +273,38 @@ class InJvmFaultProxyTest {
     }
 
     @Test
+    void noConnectionSurvivesADisableThatRacesWithItsAccept() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            java.util.List<Socket> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread connector = new Thread(() -> {
+                for (int i = 0; i < 20; i++) {
+                    try {
+                        clients.add(new Socket("127.0.0.1", proxy.listenPort()));
+                    } catch (IOException refused) {
+                        return;
+                    }
+                }
+            });
+            connector.start();
+            proxy.disable();
+            connector.join();
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.connectionCount() == 0);
+            for (Socket c : clients) {
+                c.setSoTimeout(2_000);
+                // every connection that got in must be closed by the proxy: EOF or reset, never the greeting
+                try {
+                    assertThat(c.getInputStream().read()).isEqualTo(-1);
+                } catch (SocketException reset) {
+                    // closed by a reset: also gone
+                } finally {
+                    c.close();
+                }
+            }
+            proxy.enable();
+        }
+    }
+
+    @Test
     void closedConnectionsLeaveTheProxy() throws IOException {
         try (Socket s = connect()) {
             assertThat(proxy.connectionCount()).isEqualTo(1);

@@ -1,20 +1,16 @@
 package io.pgresilience.report;
 
-import io.qameta.allure.Allure;
-import io.qameta.allure.AllureLifecycle;
-import io.qameta.allure.model.Attachment;
-import io.qameta.allure.model.Label;
-import io.qameta.allure.model.Link;
-import java.io.ByteArrayInputStream;
-import java.util.Collection;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 
 /**
- * What the living-documentation site needs on each test result beyond what Allure's Cucumber plugin records: the
- * user story as the epic, the kind of scenario as the feature, the link to the source plan, and the evidence as
- * attachments of the test itself (not of its tear-down). Does nothing when Allure is not listening.
+ * What the living-documentation site needs on each Allure test result beyond what Allure's Cucumber plugin records,
+ * derived from the scenario's own tags after the run: the user story as the epic, the kind of scenario as the
+ * feature, the test-case ID, and the link to the source plan.
  */
 public final class AllureMetadata {
 
@@ -30,41 +26,34 @@ public final class AllureMetadata {
     private AllureMetadata() {
     }
 
-    /** Called at the start of a scenario with its Cucumber tags (with their '@'). */
-    public static void describe(Collection<String> tags) {
-        AllureLifecycle lifecycle = Allure.getLifecycle();
-        Optional<String> testCase = lifecycle.getCurrentTestCase();
-        if (testCase.isEmpty()) {
-            return;
-        }
-        String story = tags.stream().map(t -> t.substring(1)).filter(STORIES::containsKey).findFirst().orElse(null);
-        String caseId = tags.stream().map(t -> t.substring(1)).filter(t -> t.matches("(CL|CP|FO|TX)-\\d\\d")).findFirst()
-                .orElse(null);
-        lifecycle.updateTestCase(testCase.get(), result -> {
-            result.getLabels().removeIf(l -> l.getName().equals("feature") || l.getName().equals("epic"));
-            if (story != null) {
-                result.getLabels().add(new Label().setName("epic").setValue(STORIES.get(story)));
+    /** Rewrites the labels and links of one test result (its "tag" labels are the scenario's tags, without '@'). */
+    static void describe(ObjectNode result) {
+        List<String> tags = new ArrayList<>();
+        for (JsonNode l : result.path("labels")) {
+            if ("tag".equals(l.path("name").asText())) {
+                tags.add(l.path("value").asText());
             }
-            result.getLabels().add(new Label().setName("feature").setValue(tags.contains("@story")
-                    ? "Acceptance criteria (the plan's words)" : "Test cases"));
-            if (caseId != null) {
-                result.getLabels().add(new Label().setName("testId").setValue(caseId));
-            }
-            result.getLinks().add(new Link().setName("Test plan: ContextForge #2466" + (caseId == null ? "" : " (" + caseId + ")"))
-                    .setUrl(PLAN_URL).setType("link"));
-        });
-    }
-
-    /** Attaches to the test result itself, so that the evidence shows with the scenario and not in its tear-down. */
-    public static void attach(String name, String mimeType, String extension, byte[] content) {
-        AllureLifecycle lifecycle = Allure.getLifecycle();
-        Optional<String> testCase = lifecycle.getCurrentTestCase();
-        if (testCase.isEmpty()) {
-            return;
         }
-        String source = UUID.randomUUID() + "-attachment." + extension;
-        lifecycle.writeAttachment(source, new ByteArrayInputStream(content));
-        lifecycle.updateTestCase(testCase.get(), result -> result.getAttachments()
-                .add(new Attachment().setName(name).setType(mimeType).setSource(source)));
+        String story = tags.stream().filter(STORIES::containsKey).findFirst().orElse(null);
+        String caseId = tags.stream().filter(t -> t.matches("(CL|CP|FO|TX)-\\d\\d")).findFirst().orElse(null);
+        ArrayNode labels = (ArrayNode) result.withArray("labels");
+        for (int i = labels.size() - 1; i >= 0; i--) {
+            String name = labels.get(i).path("name").asText();
+            if (name.equals("feature") || name.equals("epic") || name.equals("story")) {
+                labels.remove(i);
+            }
+        }
+        if (story != null) {
+            labels.addObject().put("name", "epic").put("value", STORIES.get(story));
+        }
+        labels.addObject().put("name", "feature").put("value", tags.contains("story")
+                ? "Acceptance criteria (the plan's own words)" : "Test cases");
+        labels.addObject().put("name", "story").put("value", result.path("name").asText());
+        if (caseId != null) {
+            labels.addObject().put("name", "testId").put("value", caseId);
+        }
+        result.withArray("links").addObject()
+                .put("name", "Test plan: ContextForge #2466" + (caseId == null ? "" : " (" + caseId + ")"))
+                .put("url", PLAN_URL).put("type", "link");
     }
 }

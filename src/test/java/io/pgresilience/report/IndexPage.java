@@ -57,9 +57,10 @@ final class IndexPage {
         for (Story story : stories()) {
             List<ScenarioResult> mine = results.stream().filter(r -> r.has("@" + story.tag())).toList();
             h.append("<h2>").append(esc(AllureMetadata.STORIES.getOrDefault(story.tag(), story.title()))).append("</h2>\n");
-            h.append("<div class=\"narrative\">").append(esc(String.join(" ", story.narrative()))).append("</div>\n");
+            h.append("<div class=\"narrative\">").append(String.join("<br>", story.narrative().stream().map(IndexPage::esc).toList()))
+                    .append("</div>\n");
             if (mine.isEmpty()) {
-                h.append("<p class=\"notrun pill\">not in this run</p>\n");
+                h.append("<p><span class=\"notrun pill\">not in this run</span></p>\n");
                 continue;
             }
             h.append("<ul class=\"scen\">\n");
@@ -68,7 +69,8 @@ final class IndexPage {
                 String link = uid == null ? "site/index.html" : "site/index.html#testresult/" + uid;
                 h.append("<li><span class=\"pill ").append(r.status()).append("\">").append(r.status()).append("</span> ")
                         .append(r.has("@story") ? "<b>story</b> · " : "")
-                        .append("<a href=\"").append(link).append("\">").append(esc(r.name())).append("</a>");
+                        .append("<a href=\"").append(link).append("\">").append(esc(r.name())).append("</a>")
+                        .append(" <small>(<a href=\"").append(AllureMetadata.PLAN_URL).append("\">plan</a>)</small>");
                 if (r.firstError() != null && !r.status().equals("passed")) {
                     h.append("<div class=\"err\">").append(esc(abbreviate(r.firstError(), 240))).append("</div>");
                 }
@@ -78,7 +80,8 @@ final class IndexPage {
         }
 
         h.append("<h2>Test Matrix</h2><p>The plan's matrix: each test case, the areas it covers, where it runs. A cell shows ")
-                .append("this run's result; “not run” cells are never shown green.</p>\n");
+                .append("this run's result; “not run” cells are never shown green. The Docker column runs with ")
+                .append("<code>-Dlab=containers</code>; no Kubernetes lab exists in this suite.</p>\n");
         h.append(matrix(results, context));
 
         h.append("<h2>This run</h2><table>\n");
@@ -127,7 +130,7 @@ final class IndexPage {
                 if (columns[i].equals("K8s")) {
                     cell = "not run (no Kubernetes lab)";
                 } else if (columns[i].equals("Docker") && !containers) {
-                    cell = "not run (embedded lab; -Dlab=containers runs it)";
+                    cell = "not run (embedded lab)";
                 } else {
                     cell = status;
                 }

@@ -30,7 +30,7 @@ public final class LivingDocumentation implements TestExecutionListener {
 
     @Override
     public void testPlanExecutionFinished(TestPlan plan) {
-        if (!active) {
+        if (!active || !hasResults()) {
             return;
         }
         try {
@@ -38,6 +38,14 @@ public final class LivingDocumentation implements TestExecutionListener {
             System.err.println("pg-resilience: documentation site: " + Path.of("reports", "index.html").toAbsolutePath().toUri());
         } catch (IOException | RuntimeException e) {
             System.err.println("pg-resilience: the documentation site could not be built: " + e.getMessage());
+        }
+    }
+
+    private static boolean hasResults() {
+        try (Stream<Path> files = Files.list(RunContext.ALLURE_RESULTS)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith("-result.json"));
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -54,40 +54,59 @@ public final class SiteBuilder {
     }
 
     /**
-     * A missed deadline (Awaitility's ConditionTimeoutException) is a failed expectation about the gateway, not a
-     * broken test; and the evidence attached to the test need not show twice.
+     * Enriches the plugin's results: story labels and the plan link from the tags; the evidence moved from the
+     * scenario's tear-down (where Cucumber's After hook attached it) onto the test result, where readers look; and a
+     * missed deadline (Awaitility's ConditionTimeoutException) counted as a failed expectation about the gateway,
+     * not as a broken test.
      */
     private static void tidyResults(Path results) throws IOException {
+        Map<String, ObjectNode> tests = new HashMap<>();
+        Map<String, Path> testFiles = new HashMap<>();
+        List<Path> containers = new java.util.ArrayList<>();
         try (Stream<Path> files = Files.list(results)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
                 if (name.endsWith("-result.json")) {
                     ObjectNode r = (ObjectNode) JSON.readTree(f.toFile());
-                    if ("broken".equals(r.path("status").asText())
-                            && r.path("statusDetails").path("trace").asText().contains("ConditionTimeoutException")) {
-                        r.put("status", "failed");
-                        JSON.writeValue(f.toFile(), r);
-                    }
+                    tests.put(r.path("uuid").asText(), r);
+                    testFiles.put(r.path("uuid").asText(), f);
                 } else if (name.endsWith("-container.json")) {
-                    ObjectNode c = (ObjectNode) JSON.readTree(f.toFile());
-                    boolean changed = false;
-                    for (JsonNode after : c.path("afters")) {
-                        JsonNode attachments = after.path("attachments");
-                        if (attachments instanceof ArrayNode list) {
-                            for (int i = list.size() - 1; i >= 0; i--) {
-                                String n = list.get(i).path("name").asText();
-                                if (EVIDENCE.stream().anyMatch(n::startsWith)) {
-                                    list.remove(i);
-                                    changed = true;
-                                }
-                            }
+                    containers.add(f);
+                }
+            }
+        }
+        for (Path f : containers) {
+            ObjectNode c = (ObjectNode) JSON.readTree(f.toFile());
+            List<JsonNode> moved = new java.util.ArrayList<>();
+            for (JsonNode after : c.path("afters")) {
+                if (after.path("attachments") instanceof ArrayNode list) {
+                    for (int i = list.size() - 1; i >= 0; i--) {
+                        String n = list.get(i).path("name").asText();
+                        if (EVIDENCE.stream().anyMatch(n::startsWith)) {
+                            moved.add(0, list.remove(i));
                         }
-                    }
-                    if (changed) {
-                        JSON.writeValue(f.toFile(), c);
                     }
                 }
             }
+            if (moved.isEmpty()) {
+                continue;
+            }
+            for (JsonNode child : c.path("children")) {
+                ObjectNode test = tests.get(child.asText());
+                if (test != null) {
+                    moved.forEach(a -> test.withArray("attachments").add(a));
+                }
+            }
+            JSON.writeValue(f.toFile(), c);
+        }
+        for (Map.Entry<String, ObjectNode> e : tests.entrySet()) {
+            ObjectNode r = e.getValue();
+            AllureMetadata.describe(r);
+            if ("broken".equals(r.path("status").asText())
+                    && r.path("statusDetails").path("trace").asText().contains("ConditionTimeoutException")) {
+                r.put("status", "failed");
+            }
+            JSON.writeValue(testFiles.get(e.getKey()).toFile(), r);
         }
     }
 

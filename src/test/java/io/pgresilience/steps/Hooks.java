@@ -11,7 +11,6 @@ import io.pgresilience.evidence.TimelineSvg;
 import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabWorld;
-import io.pgresilience.report.AllureMetadata;
 import io.pgresilience.session.Session;
 import io.pgresilience.target.GatewayWorld;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +37,6 @@ public class Hooks {
 
     @Before(order = 0)
     public void prepare(Scenario scenario) {
-        AllureMetadata.describe(scenario.getSourceTagNames());
         gateway.prepare(gateway.target().defaultTopology());
         gatewayLogOffset = gateway.target().log().size();
     }
@@ -51,7 +49,7 @@ public class Hooks {
         if (!evidence.history().operations().isEmpty()) {
             Metrics m = Metrics.of(evidence.history(), gateway.bounds().sustain());
             attach(scenario, "evidence", "text/plain", "txt", EvidenceReport.text(scenario.getName(), evidence, m, gateway.bounds()));
-            attach(scenario, "timeline", "image/svg+xml", "svg", TimelineSvg.render(scenario.getName(), evidence.history()));
+            attach(scenario, "timeline", "image/svg+xml", "svg", TimelineSvg.render(scenario.getName(), evidence.history(), evidence.verdict()));
             attach(scenario, "history.json", "application/json", "json", EvidenceReport.json(evidence, m));
         }
         if (scenario.isFailed()) {
@@ -63,11 +61,8 @@ public class Hooks {
         }
     }
 
-    /** Into Cucumber's reports, and onto the Allure test result itself. */
     private static void attach(Scenario scenario, String name, String mimeType, String extension, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        scenario.attach(bytes, mimeType, name);
-        AllureMetadata.attach(name, mimeType, extension, bytes);
+        scenario.attach(text.getBytes(StandardCharsets.UTF_8), mimeType, name);
     }
 
     @AfterAll
