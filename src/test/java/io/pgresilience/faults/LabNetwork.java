@@ -17,32 +17,47 @@ public final class LabNetwork implements AutoCloseable {
     private final Map<String, FaultProxy> byNode = new LinkedHashMap<>();
     private final InJvmFaultProxy replication;
     private final InetAddress listen;
+    private final String seenAs;
     private FaultProxy vip;
 
     /**
      * The replication link exists before the cluster (the standby is built to stream through it); the gateway's
      * links are added once the nodes exist, by {@link #inFrontOf}.
+     *
+     * @param listen where the proxies listen
+     * @param seenAs the host name under which the gateway (and a standby) reach them
      */
-    private LabNetwork(InetAddress listen) {
+    private LabNetwork(InetAddress listen, String seenAs) {
         this.listen = listen;
-        this.replication = InJvmFaultProxy.start("replication", InetAddress.getLoopbackAddress(), 0, "127.0.0.1", 1);
+        this.seenAs = seenAs;
+        this.replication = InJvmFaultProxy.start("replication", listen, 0, "127.0.0.1", 1);
     }
 
-    /** Proxies on loopback, for gateways that run on this host. */
+    /** Proxies on loopback, for gateways and standbys that run on this host. */
     public static LabNetwork onLoopback() {
-        return new LabNetwork(InetAddress.getLoopbackAddress());
+        return new LabNetwork(InetAddress.getLoopbackAddress(), "127.0.0.1");
     }
 
-    /** Gateway-facing proxies on every interface, for gateways in containers. */
-    public static LabNetwork onAllInterfaces() {
-        return new LabNetwork(new java.net.InetSocketAddress(0).getAddress());
+    /** Proxies on every interface, reached from containers under the given host name (e.g. host.containers.internal). */
+    public static LabNetwork forContainers(String hostAsSeenFromContainers) {
+        return new LabNetwork(new java.net.InetSocketAddress(0).getAddress(), hostAsSeenFromContainers);
+    }
+
+    /** host:port of a proxy as the gateway must write it in its database URL. */
+    public String addressForGateway(FaultProxy proxy) {
+        return seenAs + ":" + proxy.listenPort();
+    }
+
+    /** The host name the gateway uses for every proxy. */
+    public String hostForGateway() {
+        return seenAs;
     }
 
     /** The route a standby streams through: the replication proxy, pointed at the primary it is built from. */
     public io.pgresilience.lab.EmbeddedCluster.ReplicationRoute replicationRoute() {
         return primary -> {
             replication.upstream(primary.host(), primary.port());
-            return java.net.InetSocketAddress.createUnresolved(replication.listenHost(), replication.listenPort());
+            return java.net.InetSocketAddress.createUnresolved(seenAs, replication.listenPort());
         };
     }
 

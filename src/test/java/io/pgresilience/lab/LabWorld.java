@@ -15,7 +15,8 @@ public final class LabWorld {
     private final java.util.Map<String, Integer> logOffsets = new java.util.HashMap<>();
     private DbNode oldPrimary;
 
-    public LabWorld() {
+    /** Remembers where each node's log stands as the scenario begins. */
+    public void markLogs() {
         for (DbNode n : session.cluster().nodes()) {
             logOffsets.put(n.name(), n.log().length());
         }

@@ -21,6 +21,7 @@ public final class Leftovers {
     private final OsUser user;
     private final List<String> cleaned = new ArrayList<>();
 
+    /** @param bin PostgreSQL's programs for a clean immediate stop, or null to kill the server's processes instead */
     public Leftovers(PgBinaries bin, OsUser user) {
         this.bin = bin;
         this.user = user;
@@ -82,8 +83,10 @@ public final class Leftovers {
                 if (p.isEmpty()) {
                     return;
                 }
-                Command.of(user.wrap(List.of(bin.path("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "-t", "20",
-                        "stop"))).run();
+                if (bin != null) {
+                    Command.of(user.wrap(List.of(bin.path("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "-t", "20",
+                            "stop"))).run();
+                }
                 if (p.get().isAlive()) {
                     killTree(p.get());
                 }

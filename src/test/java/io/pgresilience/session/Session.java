@@ -3,13 +3,15 @@ package io.pgresilience.session;
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.DbCluster;
-import io.pgresilience.lab.Deadlines;
-import io.pgresilience.lab.EmbeddedCluster;
+import io.pgresilience.lab.Lab;
 import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.Labs;
 import io.pgresilience.lab.LabException;
 import io.pgresilience.lab.Leftovers;
 import io.pgresilience.lab.OsUser;
 import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.target.ContextForgeTarget;
+import io.pgresilience.target.ExternalTarget;
 import io.pgresilience.target.GatewayTarget;
 import io.pgresilience.target.ReferenceTarget;
 import io.pgresilience.target.Topology;
@@ -27,24 +29,21 @@ import java.util.Map;
 public final class Session implements AutoCloseable {
 
     public static final Path REPORTS = Path.of("reports");
-    private static final List<String> TARGETS = List.of("reference");
-    private static final List<String> LABS = List.of("embedded");
+    private static final List<String> TARGETS = List.of("reference", "contextforge", "external");
 
     private static Session current;
     private static LabException startFailure;
 
     private final Settings settings;
     private final LabDirectory directory;
-    private final DbCluster cluster;
-    private final LabNetwork network;
+    private final Lab lab;
     private final GatewayTarget target;
     private final Map<String, String> figures = new LinkedHashMap<>();
 
-    private Session(Settings settings, LabDirectory directory, DbCluster cluster, LabNetwork network, GatewayTarget target) {
+    private Session(Settings settings, LabDirectory directory, Lab lab, GatewayTarget target) {
         this.settings = settings;
         this.directory = directory;
-        this.cluster = cluster;
-        this.network = network;
+        this.lab = lab;
         this.target = target;
     }
 
@@ -80,45 +79,63 @@ public final class Session implements AutoCloseable {
         if (!TARGETS.contains(targetName)) {
             throw new LabException("unknown target '" + targetName + "' (known: " + String.join(", ", TARGETS) + ")");
         }
-        if (!LABS.contains(labName)) {
-            throw new LabException("unknown lab '" + labName + "' (known: " + String.join(", ", LABS) + ")");
+        if (!Labs.KINDS.contains(labName)) {
+            throw new LabException("unknown lab '" + labName + "' (known: " + String.join(", ", Labs.KINDS) + ")");
+        }
+        if (targetName.equals("external")) {
+            // The suite runs neither this gateway nor its database: no lab, only the gateway's address and token.
+            Session s = new Session(settings, null, null, new ExternalTarget(settings));
+            s.writeRunContext("none (the suite does not control an external gateway's database)");
+            return s;
         }
         long t0 = System.nanoTime();
-        PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
-        OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
+        OsUser user = labName.equals("embedded") ? OsUser.forPostgres(settings.text("lab.os-user")) : OsUser.forPostgres("");
+        PgBinaries bin = labName.equals("embedded") ? PgBinaries.locate(settings.text("pg.bin")) : null;
         Leftovers leftovers = new Leftovers(bin, user);
         LabDirectory directory = LabDirectory.create(Path.of(settings.text("lab.dir")), user, leftovers);
         if (!leftovers.cleaned().isEmpty()) {
             System.err.println("pg-resilience: cleaned up after an earlier run: " + String.join("; ", leftovers.cleaned()));
         }
-        Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"));
-        DbCluster cluster = null;
-        LabNetwork network = null;
+        Lab lab = null;
         GatewayTarget target = null;
         try {
-            network = LabNetwork.onLoopback();
-            cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
-            applyLabDefects(settings.text("lab.defects"), cluster);
+            lab = Labs.start(labName, settings, directory);
+            applyLabDefects(settings.text("lab.defects"), lab.cluster());
             long t1 = System.nanoTime();
-            network.inFrontOf(cluster);
-            target = new ReferenceTarget(settings, cluster, network, directory, REPORTS.resolve("logs"));
-            target.prepare(Topology.MULTI_HOST);
+            target = createTarget(targetName, settings, lab, directory);
+            target.prepare(target.defaultTopology());
             long t2 = System.nanoTime();
-            Session s = new Session(settings, directory, cluster, network, target);
+            Session s = new Session(settings, directory, lab, target);
             s.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
             s.figures.put("database cluster ready (primary + standby)", ms(t1 - t0));
             s.figures.put("gateway ready", ms(t2 - t1));
             s.writeRunContext(labName);
-            System.err.println("pg-resilience: lab ready in " + ms(t2 - t0) + " (" + cluster.topology() + "; "
-                    + cluster.postgresVersion() + "; gateway " + target.name() + " at " + target.baseUrl() + ")");
+            System.err.println("pg-resilience: lab ready in " + ms(t2 - t0) + " (" + lab.cluster().topology() + "; "
+                    + lab.cluster().postgresVersion() + "; gateway " + target.name() + " " + target.version() + " at "
+                    + target.baseUrl() + ")");
             return s;
         } catch (RuntimeException e) {
             closeQuietly(target);
-            closeQuietly(network);
-            closeQuietly(cluster);
+            closeQuietly(lab);
             directory.delete();
             throw e;
         }
+    }
+
+    private static GatewayTarget createTarget(String name, Settings settings, Lab lab, LabDirectory directory) {
+        Path logs = REPORTS.resolve("logs");
+        return switch (name) {
+            case "reference" -> lab.gatewayInContainer()
+                    ? io.pgresilience.lab.containers.ContainerLab.referenceGateway(settings, lab, directory, logs)
+                    : new ReferenceTarget(settings, lab.cluster(), lab.network(), directory, logs);
+            case "contextforge" -> {
+                if (lab.gatewayInContainer()) {
+                    throw new LabException("target=contextforge runs ContextForge from PyPI on this host: use it with lab=embedded");
+                }
+                yield new ContextForgeTarget(settings, lab.cluster(), lab.network(), directory, logs);
+            }
+            default -> throw new LabException("unknown target '" + name + "'");
+        };
     }
 
     /** Misconfigurations of the database that the suite must catch (test aids, off by default). */
@@ -134,12 +151,14 @@ public final class Session implements AutoCloseable {
     }
 
     private void writeRunContext(String labName) {
-        Map<String, String> lab = new LinkedHashMap<>();
-        lab.put("target", target.name());
-        lab.put("lab", labName);
-        lab.put("PostgreSQL", cluster.postgresVersion());
-        lab.put("topology", cluster.topology() + "; the gateway reaches it through " + target.defaultTopology().phrase()
-                + " (FO-01 runs both topologies and both replication modes)");
+        Map<String, String> labFacts = new LinkedHashMap<>();
+        labFacts.put("target", target.name());
+        labFacts.put("lab", labName);
+        if (lab != null) {
+            labFacts.put("PostgreSQL", lab.cluster().postgresVersion());
+            labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
+                    + target.defaultTopology().phrase() + " (FO-01 runs both topologies and both replication modes)");
+        }
         Map<String, String> gateway = new LinkedHashMap<>(target.describe());
         gateway.remove("pid");
         Map<String, String> deadlines = new LinkedHashMap<>(figures);
@@ -149,7 +168,7 @@ public final class Session implements AutoCloseable {
         if (!labDefects.isBlank()) {
             deadlines.put("lab defects switched on", labDefects);
         }
-        io.pgresilience.report.RunContext.write(io.pgresilience.report.RunContext.of(gateway, lab, deadlines));
+        io.pgresilience.report.RunContext.write(io.pgresilience.report.RunContext.of(gateway, labFacts, deadlines));
     }
 
     private static String ms(long nanos) {
@@ -158,9 +177,12 @@ public final class Session implements AutoCloseable {
 
     /** Undo what the last scenario left, then make the gateway ready in the topology this scenario wants. */
     public void prepareScenario(Topology topology) {
-        network.healAll();
-        cluster.ensureHealthy();
-        network.pointVipAt(cluster.primary());
+        if (lab == null) {
+            return;
+        }
+        lab.network().healAll();
+        lab.cluster().ensureHealthy();
+        lab.network().pointVipAt(lab.cluster().primary());
         target.prepare(topology);
     }
 
@@ -169,11 +191,17 @@ public final class Session implements AutoCloseable {
     }
 
     public DbCluster cluster() {
-        return cluster;
+        if (lab == null) {
+            throw new IllegalStateException("this run has no lab: the target is not run by the suite");
+        }
+        return lab.cluster();
     }
 
     public LabNetwork network() {
-        return network;
+        if (lab == null) {
+            throw new IllegalStateException("this run has no lab: the target is not run by the suite");
+        }
+        return lab.network();
     }
 
     public GatewayTarget target() {
@@ -187,9 +215,10 @@ public final class Session implements AutoCloseable {
     @Override
     public void close() {
         closeQuietly(target);
-        closeQuietly(network);
-        closeQuietly(cluster);
-        directory.delete();
+        closeQuietly(lab);
+        if (directory != null) {
+            directory.delete();
+        }
     }
 
     private static void closeQuietly(AutoCloseable c) {

@@ -12,6 +12,7 @@ import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabWorld;
 import io.pgresilience.session.Session;
+import io.pgresilience.target.Capability;
 import io.pgresilience.target.GatewayWorld;
 import java.nio.charset.StandardCharsets;
 
@@ -37,6 +38,8 @@ public class Hooks {
 
     @Before(order = 0)
     public void prepare(Scenario scenario) {
+        gateway.require(Capability.LAB_CONTROL);
+        lab.markLogs();
         gateway.prepare(gateway.target().defaultTopology());
         gatewayLogOffset = gateway.target().log().size();
     }
@@ -44,6 +47,9 @@ public class Hooks {
     @After
     public void teardown(Scenario scenario) {
         gateway.finish();
+        if (!gateway.target().has(Capability.LAB_CONTROL)) {
+            return;
+        }
         lab.closeOutsideSessions();
         faults.healAll();
         if (!evidence.history().operations().isEmpty()) {

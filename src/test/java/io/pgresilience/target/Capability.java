@@ -2,6 +2,8 @@ package io.pgresilience.target;
 
 /** What a target offers beyond the common API; a scenario that needs a missing one is skipped with the reason. */
 public enum Capability {
+    /** The suite controls the gateway's database: it can stop it, cut it off, lock it, watch it. */
+    LAB_CONTROL("the suite does not control this gateway's database, so it cannot inject the fault"),
     /** The suite starts and stops the gateway, so it can restart it with another topology. */
     MANAGED_PROCESS("the suite does not start this gateway, so it cannot choose its database URL"),
     /** One call updates several rows in one transaction, in the order given. */

@@ -50,12 +50,12 @@ public final class GatewayClient {
     }
 
     public Reply listServers() {
-        return call("read", null, Method.GET, target.profile().serversPath(), null, Map.of(), true);
+        return call("read", null, Method.GET, target.profile().serversPath(), null, target.profile().listQuery(), true);
     }
 
-    /** Reads one server back by name: with the name filter where the gateway has one, else from the list. */
+    /** Reads one server back by name: with the name filter where the gateway has one, else from the whole list. */
     public Reply findServer(String name) {
-        Map<String, String> query = target.has(Capability.NAME_FILTER) ? Map.of("name", name) : Map.of();
+        Map<String, String> query = target.has(Capability.NAME_FILTER) ? Map.of("name", name) : target.profile().listQuery();
         return call("read", name, Method.GET, target.profile().serversPath(), null, query, true);
     }
 
@@ -68,8 +68,14 @@ public final class GatewayClient {
                 Map.of(), true);
     }
 
+    /** A server written together with links to existing tools (ContextForge's multi-row write). */
+    public Reply createServerWithToolIds(String name, List<String> toolIds) {
+        return call("write", name, Method.POST, target.profile().serversPath(),
+                target.profile().serverWithToolIdsBody(name, toolIds), Map.of(), true);
+    }
+
     public Reply listTools() {
-        return call("read-tools", null, Method.GET, target.profile().toolsPath(), null, Map.of(), true);
+        return call("read-tools", null, Method.GET, target.profile().toolsPath(), null, target.profile().listQuery(), true);
     }
 
     public Reply createTool(String name) {

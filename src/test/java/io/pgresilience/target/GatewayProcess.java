@@ -37,11 +37,21 @@ public final class GatewayProcess implements AutoCloseable {
 
     public static GatewayProcess start(String name, List<String> argv, Map<String, String> env, Path logFile,
                                        LabDirectory lab) {
+        return start(name, argv, env, logFile, lab, null);
+    }
+
+    /** @param workDir the process's working directory (null: the suite's) */
+    public static GatewayProcess start(String name, List<String> argv, Map<String, String> env, Path logFile,
+                                       LabDirectory lab, Path workDir) {
         try {
             Files.createDirectories(logFile.getParent());
             ProcessBuilder pb = new ProcessBuilder(argv)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+            if (workDir != null) {
+                Files.createDirectories(workDir);
+                pb.directory(workDir.toFile());
+            }
             pb.environment().putAll(env);
             Process p = pb.start();
             lab.registerProcess(name, p.toHandle());

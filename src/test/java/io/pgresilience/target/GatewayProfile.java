@@ -18,13 +18,18 @@ public record GatewayProfile(
         String toolEnvelope,
         String bulkUpdatePath,
         String poolStatsPath,
-        String serversTable) {
+        String serversTable,
+        Map<String, String> listQuery,
+        String serverToolsTable) {
 
     public static final GatewayProfile REFERENCE = new GatewayProfile("reference", "/health/ready", "/health",
-            "/api/servers", "/api/tools", null, null, "/api/servers/bulk-update", "/health/pool", "servers");
+            "/api/servers", "/api/tools", null, null, "/api/servers/bulk-update", "/health/pool", "servers", Map.of(),
+            "tools");
 
+    /** ContextForge 1.x: lists are paged (50) unless limit=0; a server's tools are rows of server_tool_association. */
     public static final GatewayProfile CONTEXTFORGE = new GatewayProfile("contextforge", "/ready", "/health",
-            "/v1/servers", "/v1/tools", "server", "tool", null, null, "servers");
+            "/v1/servers", "/v1/tools", "server", "tool", null, null, "servers", Map.of("limit", "0"),
+            "server_tool_association");
 
     public static GatewayProfile named(String name) {
         return switch (name) {
@@ -42,6 +47,15 @@ public record GatewayProfile(
         if (!toolNames.isEmpty()) {
             server.put("tools", toolNames.stream().map(t -> Map.of("name", t, "url", "https://example.com/" + t)).toList());
         }
+        return serverEnvelope == null ? server : Map.of(serverEnvelope, server);
+    }
+
+    /** ContextForge's way to write a server with its tools in one call: the tools exist, the server names their ids. */
+    public Object serverWithToolIdsBody(String serverName, List<String> toolIds) {
+        Map<String, Object> server = new LinkedHashMap<>();
+        server.put("name", serverName);
+        server.put("description", "created by pg-resilience");
+        server.put("associated_tools", toolIds);
         return serverEnvelope == null ? server : Map.of(serverEnvelope, server);
     }
 

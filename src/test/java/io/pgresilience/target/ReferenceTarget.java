@@ -143,7 +143,7 @@ public final class ReferenceTarget implements GatewayTarget {
 
     private String databaseUrl() {
         List<FaultProxy> proxies = topology == Topology.MULTI_HOST ? network.nodeProxies() : List.of(network.vip());
-        return "jdbc:postgresql://" + proxies.stream().map(p -> p.listenHost() + ":" + p.listenPort())
+        return "jdbc:postgresql://" + proxies.stream().map(network::addressForGateway)
                 .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary";
     }
 

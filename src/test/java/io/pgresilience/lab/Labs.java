@@ -1,0 +1,38 @@
+package io.pgresilience.lab;
+
+import io.pgresilience.config.Settings;
+import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.lab.containers.ContainerLab;
+import java.util.List;
+
+/** Starts the lab the run asks for (-Dlab=embedded|containers). */
+public final class Labs {
+
+    public static final List<String> KINDS = List.of("embedded", "containers");
+
+    private Labs() {
+    }
+
+    public static Lab start(String kind, Settings settings, LabDirectory directory) {
+        Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"));
+        return switch (kind) {
+            case "embedded" -> embedded(settings, directory, deadlines);
+            case "containers" -> ContainerLab.start(settings, directory, deadlines);
+            default -> throw new LabException("unknown lab '" + kind + "' (known: " + String.join(", ", KINDS) + ")");
+        };
+    }
+
+    private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines) {
+        PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
+        OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
+        LabNetwork network = LabNetwork.onLoopback();
+        try {
+            EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
+            network.inFrontOf(cluster);
+            return new Lab("embedded", cluster, network, false);
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
+        }
+    }
+}

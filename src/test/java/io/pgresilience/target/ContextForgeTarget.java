@@ -1,0 +1,270 @@
+package io.pgresilience.target;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgresilience.config.Settings;
+import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.lab.Command;
+import io.pgresilience.lab.DbCluster;
+import io.pgresilience.lab.EmbeddedCluster;
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.LabException;
+import io.pgresilience.lab.Ports;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The real ContextForge MCP gateway (mcp-contextforge-gateway from PyPI), run by the suite against the lab through
+ * the VIP proxy (one DATABASE_URL; failover re-points the proxy), with the plan's pool settings. Secrets are
+ * generated per run and passed in the environment only.
+ */
+public final class ContextForgeTarget implements GatewayTarget {
+
+    private static final String ADMIN = "admin@example.com";
+
+    private final Settings settings;
+    private final DbCluster cluster;
+    private final LabNetwork network;
+    private final LabDirectory lab;
+    private final Path logFile;
+    private final PythonEnv python;
+    private final Map<String, String> secrets = Map.of(
+            "JWT_SECRET_KEY", EmbeddedCluster.newSecret() + EmbeddedCluster.newSecret(),
+            "AUTH_ENCRYPTION_SECRET", EmbeddedCluster.newSecret() + EmbeddedCluster.newSecret(),
+            "PLATFORM_ADMIN_PASSWORD", "Pa1-" + EmbeddedCluster.newSecret(),
+            "DEFAULT_USER_PASSWORD", "Du1-" + EmbeddedCluster.newSecret(),
+            "BASIC_AUTH_PASSWORD", "Ba1-" + EmbeddedCluster.newSecret());
+    private GatewayProcess process;
+    private String baseUrl;
+    private String token;
+    private String version;
+    private long startedForGeneration = -1;
+
+    public ContextForgeTarget(Settings settings, DbCluster cluster, LabNetwork network, LabDirectory lab, Path logsDir) {
+        this.settings = settings;
+        this.cluster = cluster;
+        this.network = network;
+        this.lab = lab;
+        this.logFile = logsDir.resolve("contextforge-gateway.log");
+        String cache = settings.text("contextforge.cache-dir");
+        this.python = PythonEnv.prepare(settings.text("contextforge.python"), settings.text("contextforge.version"),
+                cache.isBlank() ? Path.of(System.getProperty("user.home"), ".cache", "pg-resilience") : Path.of(cache),
+                settings.millis("contextforge.install-timeout-ms"));
+    }
+
+    @Override
+    public String name() {
+        return "contextforge";
+    }
+
+    @Override
+    public String version() {
+        return version == null ? python.gatewayVersion() : version;
+    }
+
+    @Override
+    public GatewayProfile profile() {
+        return GatewayProfile.CONTEXTFORGE;
+    }
+
+    @Override
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    @Override
+    public String token() {
+        return token;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE,
+                Capability.SERVER_WITH_TOOLS);
+    }
+
+    @Override
+    public String databaseRole() {
+        return cluster.gatewayRole();
+    }
+
+    @Override
+    public Topology topology() {
+        return Topology.SINGLE_HOST;
+    }
+
+    @Override
+    public Topology defaultTopology() {
+        return Topology.SINGLE_HOST;
+    }
+
+    @Override
+    public boolean supports(Topology t) {
+        return t == Topology.SINGLE_HOST;
+    }
+
+    @Override
+    public void prepare(Topology topology) {
+        if (process != null && process.alive() && startedForGeneration == cluster.generation()) {
+            process.awaitHttp200(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"));
+            return;
+        }
+        stopProcess();
+        start();
+    }
+
+    @Override
+    public void restart() {
+        stopProcess();
+        start();
+    }
+
+    private void start() {
+        int port = Ports.requireFree(settings.integer("gateway.port"), "ContextForge");
+        baseUrl = "http://127.0.0.1:" + port;
+        Map<String, String> env = environment();
+        Path work = lab.path().resolve("contextforge-work"); // an empty directory: ContextForge reads ./.env
+        process = GatewayProcess.start("contextforge-gateway", List.of("setsid", python.bin("mcpgateway").toString(),
+                "--host", "127.0.0.1", "--port", Integer.toString(port)), env, logFile, lab, work);
+        startedForGeneration = cluster.generation();
+        Duration within = settings.millis("deadline.gateway-start-ms");
+        process.awaitHttp200(baseUrl + profile().livenessPath(), within);
+        process.awaitHttp200(baseUrl + profile().readinessPath(), within);
+        if (token == null) {
+            token = mintToken(env, work);
+        }
+        version = askVersion();
+    }
+
+    private Map<String, String> environment() {
+        Map<String, String> env = new LinkedHashMap<>(secrets);
+        String query = settings.text("contextforge.database-url-query");
+        env.put("DATABASE_URL", "postgresql+psycopg://" + cluster.gatewayRole() + ":" + cluster.gatewayPassword() + "@"
+                + network.addressForGateway(network.vip()) + "/" + cluster.database() + (query.isBlank() ? "" : "?" + query));
+        env.put("PLATFORM_ADMIN_EMAIL", ADMIN);
+        env.put("DB_MAX_RETRIES", "5");
+        env.put("DB_RETRY_INTERVAL_MS", "1000");
+        // The plan's pool: pool_size=5, max_overflow=10, pool_recycle=1800, pre-ping; the suite's short pool timeout.
+        env.put("DB_POOL_SIZE", settings.text("gateway.pool.min-idle"));
+        env.put("DB_MAX_OVERFLOW", Integer.toString(settings.integer("gateway.pool.max") - settings.integer("gateway.pool.min-idle")));
+        env.put("DB_POOL_TIMEOUT", Long.toString(Math.max(1, poolTimeout().toSeconds())));
+        env.put("DB_POOL_RECYCLE", "1800");
+        env.put("DB_POOL_PRE_PING", "true");
+        // What the suite must change to test at all: it polls faster than 100 requests/minute, and the lab has no DNS.
+        env.put("RATE_LIMITING_ENABLED", "false");
+        env.put("SSRF_DNS_FAIL_CLOSED", "false");
+        // Parts the tests do not touch, off for a quick and quiet start.
+        for (String off : List.of("MCPGATEWAY_UI_ENABLED", "MCPGATEWAY_ADMIN_API_ENABLED", "PLUGINS_ENABLED", "OBSERVABILITY_ENABLED",
+                "OTEL_ENABLE_OBSERVABILITY", "LLMCHAT_ENABLED", "MCPGATEWAY_A2A_ENABLED", "MCPGATEWAY_CATALOG_ENABLED",
+                "METRICS_CLEANUP_ENABLED", "METRICS_ROLLUP_ENABLED")) {
+            env.put(off, "false");
+        }
+        env.put("UAID_ALLOWED_DOMAINS", "[\"example.com\"]");
+        env.put("JQ_FILTER_EXECUTION", "inprocess");
+        env.put("REGEX_WORKERS", "1");
+        env.put("LOG_LEVEL", "WARNING");
+        return env;
+    }
+
+    /** ContextForge's own tool mints the admin's token; the secret comes from the environment, never argv. */
+    private String mintToken(Map<String, String> env, Path work) {
+        Command.Result r = Command.of(python.bin("python").toString(), "-m", "mcpgateway.utils.create_jwt_token",
+                        "--username", ADMIN, "--exp", "720", "--admin")
+                .env(env).in(work).timeout(Duration.ofMinutes(1)).run();
+        String[] lines = r.output().strip().split("\n");
+        String last = lines[lines.length - 1].strip();
+        if (!r.ok() || !last.startsWith("eyJ")) {
+            throw new LabException("ContextForge's create_jwt_token failed (exit " + r.exitCode() + ")");
+        }
+        return last;
+    }
+
+    private String askVersion() {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(baseUrl + "/version"))
+                    .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 401 || r.statusCode() == 403) {
+                throw new LabException("ContextForge refused the token the suite minted (" + r.statusCode() + " at the first call)");
+            }
+            JsonNode v = new ObjectMapper().readTree(r.body()).path("app").path("version");
+            return v.isMissingNode() ? python.gatewayVersion() : v.asText();
+        } catch (IOException e) {
+            return python.gatewayVersion();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return python.gatewayVersion();
+        }
+    }
+
+    @Override
+    public int poolIdleSize() {
+        return 1; // SQLAlchemy's QueuePool opens connections on demand and keeps them: one after any request
+    }
+
+    @Override
+    public int poolMaxSize() {
+        return settings.integer("gateway.pool.max");
+    }
+
+    @Override
+    public Duration poolTimeout() {
+        return Duration.ofSeconds(Math.max(1, settings.millis("gateway.pool.timeout-ms").toSeconds()));
+    }
+
+    @Override
+    public Duration requestBound() {
+        return settings.seconds("gateway.socket-timeout-s").plus(settings.millis("gateway.pool.timeout-ms"))
+                .plus(settings.millis("deadline.request-slack-ms"));
+    }
+
+    @Override
+    public Duration statementTimeout() {
+        return settings.millis("gateway.statement-timeout-ms");
+    }
+
+    @Override
+    public GatewayLog log() {
+        return new GatewayLog(logFile);
+    }
+
+    @Override
+    public Map<String, String> describe() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("gateway", "ContextForge " + version() + " (mcp-contextforge-gateway[postgres]==" + python.gatewayVersion()
+                + " from PyPI, Python " + python.python().version() + ")");
+        d.put("pid", process == null ? "-" : Long.toString(process.pid()));
+        d.put("database URL", "postgresql+psycopg://" + cluster.gatewayRole() + "@" + network.addressForGateway(network.vip())
+                + "/" + cluster.database() + " (the VIP proxy; failover re-points it)");
+        d.put("pool", "DB_POOL_SIZE=" + settings.text("gateway.pool.min-idle") + ", DB_MAX_OVERFLOW="
+                + (settings.integer("gateway.pool.max") - settings.integer("gateway.pool.min-idle")) + ", DB_POOL_TIMEOUT="
+                + poolTimeout().toSeconds() + " s, DB_POOL_RECYCLE=1800 s, DB_POOL_PRE_PING=true (the plan's pool)");
+        d.put("timeouts", "as shipped: no connect, socket or statement timeout"
+                + (settings.text("contextforge.database-url-query").isBlank() ? "" : "; URL options "
+                + settings.text("contextforge.database-url-query")));
+        d.put("settings the suite changes", "RATE_LIMITING_ENABLED=false (the suite polls faster than 100/min), "
+                + "SSRF_DNS_FAIL_CLOSED=false (no DNS in the lab); UI, admin API, plugins, observability, A2A, catalog, LLM chat off");
+        return d;
+    }
+
+    private void stopProcess() {
+        if (process != null) {
+            process.close();
+            process = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopProcess();
+    }
+}
