@@ -36,7 +36,7 @@ Feature: Transaction Safety
   @TX-03 @transaction @connection
   Scenario: TX-03 Connection drop in the middle of a multi-statement write
     Given the gateway is running with PostgreSQL
-    And an outside session locks the table the tools API reads
+    And an outside session locks the table where a server's tools are recorded
     When a request creates server "tx03" with 3 tools in one call
     And the gateway's write waits halfway, after the server and before its tools
     And the gateway's database connections are dropped by a TCP reset

@@ -45,6 +45,9 @@ public interface DbCluster extends AutoCloseable {
     /** One line for reports: nodes, roles, replication mode. */
     String topology();
 
+    /** The lab's passwords by name, so that the run can prove none of them leaked into its output. */
+    java.util.Map<String, String> secrets();
+
     /** Stops every node and removes its data. */
     @Override
     void close();

@@ -30,6 +30,7 @@ public final class EmbeddedCluster implements DbCluster {
 
     private final List<PgNode> nodes;
     private final ReplicationRoute route;
+    private final String superuserPassword;
     private final String gatewayPassword;
     private final String version;
     private final Deadlines deadlines;
@@ -37,9 +38,10 @@ public final class EmbeddedCluster implements DbCluster {
     private boolean synchronous;
 
     private EmbeddedCluster(List<PgNode> nodes, String gatewayPassword, String version, Deadlines deadlines,
-                            ReplicationRoute route) {
+                            ReplicationRoute route, String superuserPassword) {
         this.nodes = nodes;
         this.route = route;
+        this.superuserPassword = superuserPassword;
         this.gatewayPassword = gatewayPassword;
         this.version = version;
         this.deadlines = deadlines;
@@ -53,7 +55,7 @@ public final class EmbeddedCluster implements DbCluster {
         for (String name : List.of("node1", "node2")) {
             nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines));
         }
-        EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route);
+        EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route, superPassword);
         cluster.create();
         return cluster;
     }
@@ -104,6 +106,12 @@ public final class EmbeddedCluster implements DbCluster {
     @Override
     public String gatewayPassword() {
         return gatewayPassword;
+    }
+
+    @Override
+    public java.util.Map<String, String> secrets() {
+        return java.util.Map.of("database password of the gateway role", gatewayPassword,
+                "database superuser password", superuserPassword);
     }
 
     @Override

@@ -21,7 +21,8 @@ public final class AllureMetadata {
             "US-1", "US-1 Platform Operator: database connection loss",
             "US-2", "US-2 Database Administrator: connection pool",
             "US-3", "US-3 SRE: failover",
-            "data-integrity", "Transaction safety (data integrity)");
+            "data-integrity", "Transaction safety (data integrity)",
+            "input-safety", "Input safety (guard rails of the gateway)");
 
     private AllureMetadata() {
     }

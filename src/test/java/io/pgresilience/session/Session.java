@@ -65,6 +65,18 @@ public final class Session implements AutoCloseable {
         return current;
     }
 
+    /** Every secret of the current run (lab passwords, gateway token), empty when no run started. */
+    public static synchronized Map<String, String> currentSecrets() {
+        Map<String, String> all = new LinkedHashMap<>();
+        if (current != null) {
+            all.putAll(current.target.secrets());
+            if (current.lab != null) {
+                all.putAll(current.lab.cluster().secrets());
+            }
+        }
+        return all;
+    }
+
     /** Stops everything the run started; safe to call twice. */
     public static synchronized void end() {
         if (current != null) {

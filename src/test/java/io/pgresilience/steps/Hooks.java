@@ -3,6 +3,7 @@ package io.pgresilience.steps;
 import io.cucumber.java.After;
 import io.cucumber.java.AfterAll;
 import io.cucumber.java.Before;
+import io.cucumber.java.BeforeAll;
 import io.cucumber.java.Scenario;
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.EvidenceReport;
@@ -11,6 +12,7 @@ import io.pgresilience.evidence.TimelineSvg;
 import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabWorld;
+import io.pgresilience.report.SecretScan;
 import io.pgresilience.session.Session;
 import io.pgresilience.target.Capability;
 import io.pgresilience.target.GatewayWorld;
@@ -71,8 +73,21 @@ public class Hooks {
         scenario.attach(text.getBytes(StandardCharsets.UTF_8), mimeType, name);
     }
 
+    /** Starting the lab and the gateway once, before any scenario: if they cannot start, that is one clear failure. */
+    @BeforeAll
+    public static void startRun() {
+        Session.get();
+    }
+
+    /** Stops everything; then no secret of the run may appear in its reports, Allure results or captured logs. */
     @AfterAll
-    public static void endRun() {
+    public static void endRun() throws java.io.IOException {
+        java.util.Map<String, String> secrets = Session.currentSecrets();
         Session.end();
+        java.util.List<String> leaks = SecretScan.leaks(secrets, java.util.List.of(java.nio.file.Path.of("reports"),
+                io.pgresilience.report.RunContext.ALLURE_RESULTS));
+        if (!leaks.isEmpty()) {
+            throw new IllegalStateException("pg-resilience: a secret of this run leaked into its output: " + leaks);
+        }
     }
 }

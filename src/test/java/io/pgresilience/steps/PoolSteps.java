@@ -57,9 +57,18 @@ public class PoolSteps {
 
     @Given("an outside session locks the table the tools API reads")
     public void anOutsideSessionLocksTheToolsTable() {
+        lockTable("tools");
+    }
+
+    @Given("an outside session locks the table where a server's tools are recorded")
+    public void anOutsideSessionLocksTheServerToolsTable() {
+        lockTable(gateway.target().profile().serverToolsTable());
+    }
+
+    private void lockTable(String table) {
         gateway.require(Capability.DATABASE_ROLE);
-        lab.outsideSession().lockTable("tools");
-        gateway.evidence().fault("an outside session holds LOCK TABLE tools IN ACCESS EXCLUSIVE MODE");
+        lab.outsideSession().lockTable(table);
+        gateway.evidence().fault("an outside session holds LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
     }
 
     @When("a new request arrives")

@@ -40,6 +40,7 @@ public class TransactionSteps {
     private CompletableFuture<Reply> write;
     private String writtenServer;
     private List<String> writtenTools = List.of();
+    private List<String> toolIds;
     private long deadlocksBefore;
 
     public TransactionSteps(GatewayWorld gateway, LabWorld lab) {
@@ -206,7 +207,27 @@ public class TransactionSteps {
             names.add(writtenServer + "-tool-" + i);
         }
         writtenTools = names;
-        write = gateway.launch(() -> gateway.client().createServer(writtenServer, writtenTools));
+        write = gateway.launch(this::writeServerWithTools);
+    }
+
+    /**
+     * The gateway's own multi-row write: the reference writes a server and its tools in one call; ContextForge writes
+     * a server and its links to existing tools (created first, outside the measured write).
+     */
+    private Reply writeServerWithTools() {
+        if (gateway.target().profile().serverEnvelope() == null) {
+            return gateway.client().createServer(writtenServer, writtenTools);
+        }
+        if (toolIds == null) {
+            List<String> ids = new ArrayList<>();
+            for (String t : writtenTools) {
+                Reply r = gateway.client().createTool(t);
+                assertThat("create tool " + t + ": " + r.summary(), r.status(), anyOf(is(200), is(201)));
+                ids.add(r.response().jsonPath().getString("id"));
+            }
+            toolIds = ids;
+        }
+        return gateway.client().createServerWithToolIds(writtenServer, toolIds);
     }
 
     @When("the gateway's write waits halfway, after the server and before its tools")
@@ -215,7 +236,8 @@ public class TransactionSteps {
                 .atMost(gateway.bounds().detect())
                 .pollInterval(gateway.bounds().poll())
                 .until(() -> lab.onPrimary().backends().stream()
-                        .anyMatch(b -> b.waitingOnLock() && b.query() != null && b.query().toLowerCase().contains("tools")));
+                        .anyMatch(b -> b.waitingOnLock() && b.query() != null
+                                && b.query().toLowerCase().contains(gateway.target().profile().serverToolsTable())));
     }
 
     @Then("that request fails with 503")
@@ -233,16 +255,24 @@ public class TransactionSteps {
                 .pollInterval(gateway.bounds().poll())
                 .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
         assertThat("server " + writtenServer, lab.onPrimary().column("servers", "name", writtenServer), nullValue());
-        assertThat("its tools", lab.onPrimary().namesWithPrefix("tools", writtenServer).keySet(), is(empty()));
+        if (toolIds == null) {
+            // the reference writes the tools with the server; ContextForge's tools exist before, only the links are new
+            assertThat("its tools", lab.onPrimary().namesWithPrefix("tools", writtenServer).keySet(), is(empty()));
+        }
         Reply r = gateway.client().findServer(writtenServer);
         assertThat("the gateway's view of " + name + ": " + r.summary(), r.operation().detail(), equalTo("missing"));
     }
 
     @Then("the same request succeeds when retried")
     public void theSameRequestSucceedsWhenRetried() {
-        Reply r = gateway.client().createServer(writtenServer, writtenTools);
+        Reply r = writeServerWithTools();
         assertThat("the retried write: " + r.summary(), r.status(), anyOf(is(200), is(201)));
-        assertThat("tools written with it", lab.onPrimary().namesWithPrefix("tools", writtenServer).size(), is(writtenTools.size()));
+        assertThat("server " + writtenServer + " after the retry", lab.onPrimary().column("servers", "name", writtenServer),
+                equalTo(writtenServer));
+        if (toolIds == null) {
+            assertThat("tools written with it", lab.onPrimary().namesWithPrefix("tools", writtenServer).size(),
+                    is(writtenTools.size()));
+        }
     }
 
     private List<Reply> awaitAll(java.util.Collection<CompletableFuture<Reply>> futures) {

@@ -115,8 +115,8 @@ public final class ContextForgeTarget implements GatewayTarget {
 
     @Override
     public void prepare(Topology topology) {
-        if (process != null && process.alive() && startedForGeneration == cluster.generation()) {
-            process.awaitHttp200(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"));
+        if (process != null && process.alive() && startedForGeneration == cluster.generation()
+                && process.recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
             return;
         }
         stopProcess();
@@ -204,6 +204,15 @@ public final class ContextForgeTarget implements GatewayTarget {
             Thread.currentThread().interrupt();
             return python.gatewayVersion();
         }
+    }
+
+    @Override
+    public Map<String, String> secrets() {
+        Map<String, String> all = new LinkedHashMap<>(secrets);
+        if (token != null) {
+            all.put("gateway token", token);
+        }
+        return all;
     }
 
     @Override

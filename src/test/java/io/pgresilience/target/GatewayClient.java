@@ -87,6 +87,18 @@ public final class GatewayClient {
                 target.profile().bulkUpdateBody(names, description), Map.of(), true);
     }
 
+    /** A POST with a body sent as it is (malformed JSON, for the input checks). */
+    public Reply postRaw(String path, String body) {
+        long start = history.now();
+        try {
+            Response r = given().config(config).baseUri(target.baseUrl()).header("Authorization", "Bearer " + target.token())
+                    .contentType(ContentType.JSON).body(body).request(Method.POST, path);
+            return reply("write-raw", path, start, r, null);
+        } catch (Exception e) { // REST Assured rethrows checked I/O exceptions undeclared
+            return noAnswer("write-raw", path, start, e);
+        }
+    }
+
     /** A call with a chosen Authorization header (null: none), for the auth checks. */
     public Reply withAuthorization(String authorization, String path) {
         long start = history.now();

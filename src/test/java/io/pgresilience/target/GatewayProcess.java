@@ -86,6 +86,21 @@ public final class GatewayProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the gateway is ready again within the deadline. If not, it did not recover from the last scenario by
+     * itself: that is said on the console, and the caller restarts it so the next scenario starts fair.
+     */
+    public boolean recoversWithin(String url, Duration within) {
+        try {
+            awaitHttp200(url, within);
+            return true;
+        } catch (LabException e) {
+            System.err.println("pg-resilience: " + name + " was not ready " + within.toSeconds() + " s after the lab was "
+                    + "repaired (it did not recover from the previous scenario by itself); restarting it");
+            return false;
+        }
+    }
+
     public boolean alive() {
         return process.isAlive();
     }

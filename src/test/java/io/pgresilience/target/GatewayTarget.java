@@ -61,6 +61,11 @@ public interface GatewayTarget extends AutoCloseable {
 
     GatewayLog log();
 
+    /** The target's secrets by name (its token, and any it generated), to prove none of them leaked. */
+    default Map<String, String> secrets() {
+        return token() == null ? Map.of() : Map.of("gateway token", token());
+    }
+
     /** Name, version and settings, for the report. No secrets. */
     Map<String, String> describe();
 

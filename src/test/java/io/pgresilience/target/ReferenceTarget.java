@@ -95,9 +95,8 @@ public final class ReferenceTarget implements GatewayTarget {
     public void prepare(Topology wanted) {
         boolean reusable = process != null && process.alive() && wanted == topology
                 && startedForGeneration == cluster.generation();
-        if (reusable) {
-            // A running gateway must find its way back to the repaired lab by itself, within the recover deadline.
-            process.awaitHttp200(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"));
+        // A running gateway must find its way back to the repaired lab by itself, within the recover deadline.
+        if (reusable && process.recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
             return;
         }
         stopProcess();

@@ -23,6 +23,11 @@ public record Reply(int status, String body, String errorCode, long latencyMs, O
         return response == null ? null : response.getHeader(name);
     }
 
+    @Override
+    public String toString() {
+        return summary();
+    }
+
     /** Status and the start of the body, for messages and the conformance table. */
     public String summary() {
         String b = body == null ? "" : body.replaceAll("\\s+", " ");

@@ -1,0 +1,141 @@
+package io.pgresilience.selfproof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.pgresilience.report.ScenarioResult;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The conformance of the real ContextForge gateway, next to the reference gateway: the whole suite against each, a
+ * table of every scenario with what each gateway did, and a comparison of ContextForge's results with the
+ * expectations recorded for its pinned version. The command fails only on a difference, so that a new ContextForge
+ * version's changes show up as a diff. Run with {@code mvn test -Pconformance}.
+ */
+class Conformance {
+
+    private static final Path OUT = Path.of("target", "conformance");
+    private static final Path REPORTS = Path.of("reports");
+
+    /** One row: a scenario and each gateway's result. */
+    record Row(String scenario, Map<String, ScenarioResult> byTarget) {
+    }
+
+    @Test
+    void contextForgeBehavesAsRecordedForItsVersion() throws IOException {
+        Files.createDirectories(OUT);
+        Map<String, List<ScenarioResult>> results = new LinkedHashMap<>();
+        Map<String, SuiteRun> runs = new LinkedHashMap<>();
+        for (String target : List.of("reference", "contextforge")) {
+            Path json = OUT.resolve(target + ".json");
+            runs.put(target, SuiteRun.of(target, Map.of("target", target), json.toString()));
+            results.put(target, ScenarioResult.read(json));
+        }
+        String version = observedContextForgeVersion();
+        Map<String, String> expected = expectations(version);
+        List<Row> rows = rows(results);
+        List<String> differences = new ArrayList<>();
+        Properties observed = new Properties();
+        for (Row row : rows) {
+            ScenarioResult cf = row.byTarget().get("contextforge");
+            String actual = cf == null ? "absent" : cf.status();
+            String want = expected.getOrDefault(row.scenario(), "passed").split(":", 2)[0].trim();
+            if (!actual.equals(want)) {
+                differences.add(row.scenario() + ": expected " + want + ", got " + actual
+                        + (cf != null && cf.firstError() != null ? " (" + cf.firstError() + ")" : ""));
+            }
+            if (cf != null && !actual.equals("passed")) {
+                observed.setProperty(row.scenario(), actual + ": " + (cf.firstError() == null ? "" : cf.firstError()));
+            }
+        }
+        writeTables(rows, runs, version, differences);
+        try (var out = Files.newBufferedWriter(OUT.resolve("contextforge-" + version + ".observed.properties"))) {
+            observed.store(out, "ContextForge " + version + " as observed; copy to src/test/resources/conformance/ to accept");
+        }
+        assertThat(runs.get("reference").failed()).as("the reference gateway must pass the whole suite").isEmpty();
+        assertThat(differences).as("ContextForge " + version + " behaved differently from its recorded expectations "
+                + "(src/test/resources/conformance/contextforge-" + version + ".properties)").isEmpty();
+    }
+
+    private static String observedContextForgeVersion() throws IOException {
+        Path context = OUT.resolve("contextforge-run-context.json");
+        String v = System.getProperty("contextforge.version", "");
+        if (!v.isBlank()) {
+            return v;
+        }
+        // the version the run used is in the Python environment's name; the suite pins it by Python
+        return Files.exists(context) ? new ObjectMapper().readTree(context.toFile()).path("version").asText("1.1.0") : "1.1.0";
+    }
+
+    private static Map<String, String> expectations(String version) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        String resource = "conformance/contextforge-" + version + ".properties";
+        try (InputStream in = Conformance.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new AssertionError("no expectations for ContextForge " + version + ": copy "
+                        + OUT.resolve("contextforge-" + version + ".observed.properties") + " to src/test/resources/" + resource);
+            }
+            Properties p = new Properties();
+            p.load(in);
+            p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));
+        }
+        return out;
+    }
+
+    private static List<Row> rows(Map<String, List<ScenarioResult>> results) {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        results.forEach((target, list) -> list.forEach(r ->
+                rows.computeIfAbsent(r.name(), n -> new Row(n, new LinkedHashMap<>())).byTarget().put(target, r)));
+        return new ArrayList<>(rows.values());
+    }
+
+    private static void writeTables(List<Row> rows, Map<String, SuiteRun> runs, String version, List<String> differences)
+            throws IOException {
+        StringBuilder md = new StringBuilder("# Conformance: reference gateway vs ContextForge " + version + "\n\n");
+        md.append("Every scenario of the suite against each gateway, same lab, same settings. For every failure: what the ")
+                .append("gateway actually did. Run: `mvn test -Pconformance`.\n\n");
+        md.append("| scenario | reference | ContextForge ").append(version).append(" |\n|---|---|---|\n");
+        List<Map<String, String>> json = new ArrayList<>();
+        for (Row row : rows) {
+            md.append("| ").append(row.scenario()).append(" | ").append(cell(row.byTarget().get("reference")))
+                    .append(" | ").append(cell(row.byTarget().get("contextforge"))).append(" |\n");
+            Map<String, String> j = new LinkedHashMap<>();
+            j.put("scenario", row.scenario());
+            row.byTarget().forEach((t, r) -> {
+                j.put(t, r.status());
+                if (r.firstError() != null) {
+                    j.put(t + " detail", r.firstError());
+                }
+            });
+            json.add(j);
+        }
+        md.append("\nWall time: ");
+        runs.forEach((t, r) -> md.append(t).append(" ").append(r.wallTime().toSeconds()).append(" s; "));
+        md.append("\n\nDifferences from the recorded expectations of ContextForge ").append(version).append(": ")
+                .append(differences.isEmpty() ? "none.\n" : "\n\n- " + String.join("\n- ", differences) + "\n");
+        Files.createDirectories(REPORTS);
+        Files.writeString(REPORTS.resolve("conformance.md"), md.toString());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(REPORTS.resolve("conformance.json").toFile(),
+                Map.of("contextforge version", version, "rows", json, "differences", differences));
+        System.out.println(md);
+    }
+
+    private static String cell(ScenarioResult r) {
+        if (r == null) {
+            return "—";
+        }
+        String text = r.status().equals("passed") ? "passed" : r.status() + ": " + (r.firstError() == null ? "" : r.firstError());
+        return text.replace("|", "\\|").replace("\n", " ");
+    }
+}

@@ -1,0 +1,109 @@
+package io.pgresilience.selfproof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgresilience.lab.Command;
+import io.pgresilience.lab.LabDirectory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A run never leaves PostgreSQL servers, gateways, listening ports or data directories behind: after a normal run,
+ * after a run with a failing scenario, and after a run whose JVM was killed with SIGKILL mid-scenario once a fresh
+ * run has ended. Each run is a real `mvn test` in a child process. Run with {@code mvn test -Pno-leftovers}.
+ */
+class NoLeftovers {
+
+    private static final Pattern LISTENER = Pattern.compile("users:\\(\\(\"([^\"]+)\",pid=(\\d+)");
+
+    @Test
+    void nothingOfTheSuiteOutlivesARun() throws Exception {
+        Path logs = Path.of("target", "no-leftovers");
+        Files.createDirectories(logs);
+
+        int normal = mvn(logs.resolve("normal.log"), "@CP-02").waitFor();
+        report("after a normal run (exit " + normal + ")", leftovers());
+        assertThat(normal).as("the normal run passes").isZero();
+        assertThat(leftovers()).as("left behind by a normal run").isEmpty();
+
+        int failing = mvn(logs.resolve("failing.log"), "@CL-01", "-Dgateway.defects=500-for-db-errors").waitFor();
+        report("after a run with a failing scenario (exit " + failing + ")", leftovers());
+        assertThat(failing).as("the run with the 500 defect fails").isNotZero();
+        assertThat(leftovers()).as("left behind by a failing run").isEmpty();
+
+        Path killedLog = logs.resolve("killed.log");
+        Process killed = mvn(killedLog, "@FO-01");
+        await("the killed run is in the middle of a failover scenario").atMost(Duration.ofMinutes(3))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
+        ProcessHandle suiteJvm = killed.toHandle().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
+        Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");
+        killed.waitFor();
+        List<String> afterKill = leftovers();
+        report("right after SIGKILL of the suite's JVM (pid " + suiteJvm.pid() + ")", afterKill);
+        assertThat(afterKill).as("a SIGKILL leaves the lab running (else this test proves nothing)").isNotEmpty();
+
+        int fresh = mvn(logs.resolve("fresh.log"), "@CL-01").waitFor();
+        report("after the fresh run that followed (exit " + fresh + ")", leftovers());
+        assertThat(fresh).as("the fresh run passes").isZero();
+        assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
+    }
+
+    /** `mvn test` of the acceptance suite with a tag filter, in a child process, its output in a file. */
+    private static Process mvn(Path log, String tags, String... more) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("mvn", "-o", "-B", "test", "-Dtest=RunCucumberTest",
+                "-Dsurefire.failIfNoSpecifiedTests=false", "-Dsite=false", "-Dcucumber.filter.tags=" + tags));
+        argv.addAll(List.of(more));
+        return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Every process, listening port and data directory of the suite that exists now. */
+    static List<String> leftovers() {
+        List<String> found = new ArrayList<>();
+        List<Long> pids = new ArrayList<>();
+        for (String line : Command.of("ps", "-eo", "pid=,args=").check("ps").split("\n")) {
+            String l = line.strip();
+            if (l.contains("pg-resilience/run-") || l.contains("io.pgresilience.gateway.ReferenceGateway") || l.contains("mcpgateway")) {
+                if (!l.contains(" ps ")) {
+                    found.add("process: " + abbreviate(l));
+                    pids.add(Long.parseLong(l.split("\\s+")[0]));
+                }
+            }
+        }
+        for (String line : Command.of("ss", "-ltnpH").run().output().split("\n")) {
+            Matcher m = LISTENER.matcher(line);
+            if (m.find() && pids.contains(Long.parseLong(m.group(2)))) {
+                found.add("listening: " + line.strip().split("\\s+")[3] + " (" + m.group(1) + ", pid " + m.group(2) + ")");
+            }
+        }
+        for (Path root : List.of(Path.of("target", "pg-resilience"), LabDirectory.FALLBACK_ROOT)) {
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> runs = Files.list(root)) {
+                    runs.filter(p -> p.getFileName().toString().startsWith("run-")).forEach(p -> found.add("directory: " + p));
+                } catch (IOException e) {
+                    found.add("unreadable: " + root);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static void report(String when, List<String> found) {
+        System.out.println("no-leftovers check " + when + ": " + (found.isEmpty() ? "nothing" : "\n  " + String.join("\n  ", found)));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 140 ? s.substring(0, 140) + "…" : s;
+    }
+}

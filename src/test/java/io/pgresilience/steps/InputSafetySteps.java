@@ -1,0 +1,83 @@
+package io.pgresilience.steps;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.anyOf;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import io.cucumber.java.en.Given;
+import io.cucumber.java.en.Then;
+import io.cucumber.java.en.When;
+import io.pgresilience.target.Capability;
+import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.target.Reply;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The guard rails: authentication, input validation, parameterized SQL. */
+public class InputSafetySteps {
+
+    private final GatewayWorld gateway;
+    private final List<String> odd = new ArrayList<>();
+
+    public InputSafetySteps(GatewayWorld gateway) {
+        this.gateway = gateway;
+    }
+
+    @When("a request to the servers API carries no token")
+    public void noToken() {
+        gateway.remember(gateway.client().withAuthorization(null, gateway.target().profile().serversPath()));
+    }
+
+    @When("a request to the servers API carries a wrong token")
+    public void wrongToken() {
+        gateway.remember(gateway.client().withAuthorization("Bearer not-" + gateway.evidenceKey("a-token"),
+                gateway.target().profile().serversPath()));
+    }
+
+    @Then("it is refused with {int}")
+    public void itIsRefusedWith(int status) {
+        Reply r = gateway.last();
+        assertThat("the answer: " + r.summary(), r.status(), is(status));
+    }
+
+    @When("a server is created with a body that is not JSON")
+    public void bodyNotJson() {
+        gateway.remember(gateway.client().postRaw(gateway.target().profile().serversPath(), "{\"name\": \"unterminated"));
+    }
+
+    @When("a server is created with a name of {int} characters")
+    public void nameOfLength(int length) {
+        gateway.remember(gateway.client().createServer("n".repeat(length)));
+    }
+
+    @Given("servers named {string}, {string}, {string} and {string} were created through the gateway")
+    public void serversNamed(String a, String b, String c, String d) {
+        gateway.require(Capability.NAME_FILTER);
+        for (String n : List.of(a, b, c, d)) {
+            String name = gateway.evidenceKey(n);
+            Reply r = gateway.client().createServer(name);
+            assertThat("create " + name + ": " + r.summary(), r.status(), anyOf(is(200), is(201)));
+            odd.add(name);
+        }
+    }
+
+    @Then("filtering the server list by each of those names finds exactly that server")
+    public void filteringFindsExactly() {
+        for (String name : odd) {
+            Reply r = gateway.client().findServer(name);
+            List<String> names = r.response().jsonPath().getList("name", String.class);
+            assertThat("servers found for the name " + name + ": " + r.summary(), names, equalTo(List.of(name)));
+        }
+    }
+
+    @Then("filtering by {string} or {string} finds no server")
+    public void filteringByWildcardsFindsNothing(String a, String b) {
+        for (String wildcard : List.of(a, b)) {
+            Reply r = gateway.client().findServer(wildcard);
+            assertThat("servers found for the name " + wildcard + ": " + r.summary(),
+                    r.response().jsonPath().getList("name", String.class), is(empty()));
+        }
+    }
+}

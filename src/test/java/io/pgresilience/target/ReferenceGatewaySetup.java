@@ -1,0 +1,103 @@
+package io.pgresilience.target;
+
+import io.pgresilience.config.Settings;
+import io.pgresilience.faults.FaultProxy;
+import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.lab.DbCluster;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The reference gateway's configuration, wherever the suite runs it (a local JVM, or a container of the container
+ * lab): the GATEWAY_* environment it is configured by, its database URL through the lab's proxies, its pool and
+ * timeout figures, and its description for the report.
+ */
+public final class ReferenceGatewaySetup {
+
+    public static final String MAIN_CLASS = "io.pgresilience.gateway.ReferenceGateway";
+    /** A small heap and a quick start: the gateway is a fixture of the suite, not a benchmark. */
+    public static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    private final Settings settings;
+    private final DbCluster cluster;
+    private final LabNetwork network;
+
+    public ReferenceGatewaySetup(Settings settings, DbCluster cluster, LabNetwork network) {
+        this.settings = settings;
+        this.cluster = cluster;
+        this.network = network;
+    }
+
+    /**
+     * Everything the gateway is told; secrets included, so it goes into the process's environment only.
+     *
+     * @param parentPid the gateway exits when this process ends (0: it cannot see the suite's JVM)
+     */
+    public Map<String, String> environment(String listenHost, int port, Topology topology, String token, long parentPid) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("GATEWAY_HOST", listenHost);
+        env.put("GATEWAY_PORT", Integer.toString(port));
+        env.put("GATEWAY_DB_URL", databaseUrl(topology));
+        env.put("GATEWAY_DB_USER", cluster.gatewayRole());
+        env.put("GATEWAY_DB_PASSWORD", cluster.gatewayPassword());
+        env.put("GATEWAY_TOKEN", token);
+        env.put("GATEWAY_POOL_MIN_IDLE", settings.text("gateway.pool.min-idle"));
+        env.put("GATEWAY_POOL_MAX", settings.text("gateway.pool.max"));
+        env.put("GATEWAY_POOL_TIMEOUT_MS", settings.text("gateway.pool.timeout-ms"));
+        env.put("GATEWAY_POOL_MAX_LIFETIME_MS", settings.text("gateway.pool.max-lifetime-ms"));
+        env.put("GATEWAY_VALIDATION_TIMEOUT_MS", settings.text("gateway.pool.validation-timeout-ms"));
+        env.put("GATEWAY_HOUSEKEEPING_MS", settings.text("gateway.pool.housekeeping-ms"));
+        env.put("GATEWAY_CONNECT_TIMEOUT_S", settings.text("gateway.connect-timeout-s"));
+        env.put("GATEWAY_SOCKET_TIMEOUT_S", settings.text("gateway.socket-timeout-s"));
+        env.put("GATEWAY_STATEMENT_TIMEOUT_MS", settings.text("gateway.statement-timeout-ms"));
+        env.put("GATEWAY_READY_TIMEOUT_MS", settings.text("gateway.ready-timeout-ms"));
+        env.put("GATEWAY_DEFECTS", settings.text("gateway.defects"));
+        env.put("GATEWAY_PARENT_PID", Long.toString(parentPid));
+        return env;
+    }
+
+    /** Every node's proxy in one multi-host URL, or the VIP alone; hosts as the gateway reaches the proxies. */
+    public String databaseUrl(Topology topology) {
+        List<FaultProxy> proxies = topology == Topology.MULTI_HOST ? network.nodeProxies() : List.of(network.vip());
+        return "jdbc:postgresql://" + proxies.stream().map(network::addressForGateway)
+                .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary";
+    }
+
+    public int poolIdleSize() {
+        return settings.integer("gateway.pool.min-idle");
+    }
+
+    public int poolMaxSize() {
+        return settings.integer("gateway.pool.max");
+    }
+
+    public Duration poolTimeout() {
+        return settings.millis("gateway.pool.timeout-ms");
+    }
+
+    public Duration statementTimeout() {
+        return settings.millis("gateway.statement-timeout-ms");
+    }
+
+    public Duration requestBound() {
+        return settings.seconds("gateway.socket-timeout-s").plus(poolTimeout()).plus(settings.millis("deadline.request-slack-ms"));
+    }
+
+    /** For the report; no secrets. */
+    public Map<String, String> describe(String gateway, String pid, String databaseUrl) {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("gateway", gateway);
+        d.put("pid", pid);
+        d.put("database URL", databaseUrl);
+        d.put("pool", "min idle " + poolIdleSize() + ", max " + poolMaxSize() + ", timeout " + poolTimeout().toMillis()
+                + " ms, max lifetime " + settings.text("gateway.pool.max-lifetime-ms") + " ms, validation before every use");
+        d.put("timeouts", "connect " + settings.text("gateway.connect-timeout-s") + " s, socket "
+                + settings.text("gateway.socket-timeout-s") + " s, statement " + statementTimeout().toMillis() + " ms");
+        String defects = settings.text("gateway.defects");
+        d.put("defects switched on", defects.isBlank() ? "none" : defects);
+        return d;
+    }
+}
