@@ -17,9 +17,9 @@ Feature: Input safety
   Scenario: Malformed JSON and an oversize name are refused
     Given the gateway is running with PostgreSQL
     When a server is created with a body that is not JSON
-    Then it is refused with 400
+    Then it is refused as bad input
     When a server is created with a name of 300 characters
-    Then it is refused with 400
+    Then it is refused as bad input
 
   Scenario: The name filter takes quotes and SQL wildcards literally
     Given the gateway is running with PostgreSQL

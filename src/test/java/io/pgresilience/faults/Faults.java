@@ -4,7 +4,6 @@ import io.pgresilience.evidence.Evidence;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.session.Session;
-import io.pgresilience.target.Topology;
 import java.util.List;
 
 /**
@@ -20,19 +19,14 @@ public final class Faults {
         this.evidence = evidence;
     }
 
-    /** The proxies the gateway reaches a node through: its own in a multi-host URL, the VIP when it points there. */
+    /** The proxy on the path from the gateway to a node (directly, or behind the VIP when it points there). */
     public List<FaultProxy> gatewayLinksTo(DbNode node) {
-        LabNetwork network = session.network();
-        if (session.target().topology() == Topology.MULTI_HOST) {
-            return List.of(network.proxyFor(node));
-        }
-        return network.vipPointsAt(node) ? List.of(network.vip()) : List.of();
+        return List.of(session.network().proxyFor(node));
     }
 
     /** Every way from the gateway to the database. */
     public List<FaultProxy> allGatewayLinks() {
-        return session.target().topology() == Topology.MULTI_HOST ? session.network().nodeProxies()
-                : List.of(session.network().vip());
+        return session.network().nodeProxies();
     }
 
     public void stop(DbNode node, StopMode mode) {

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * The only ways from the gateway to the database: one fault proxy in front of each node (what a multi-host
- * URL lists) and a "vip" proxy that follows the primary (the VIP/HAProxy a single-host gateway needs).
+ * URL lists) and a "vip" proxy that follows the primary (the VIP/HAProxy a single-host gateway needs), itself routed
+ * through the node's proxy; plus the replication link between the nodes.
  */
 public final class LabNetwork implements AutoCloseable {
 
@@ -72,7 +73,8 @@ public final class LabNetwork implements AutoCloseable {
             byNode.put(node.name(), InJvmFaultProxy.start("to-" + node.name(), listen, 0, node.host(), node.port()));
         }
         DbNode primary = cluster.primary();
-        vip = InJvmFaultProxy.start("vip", listen, 0, primary.host(), primary.port());
+        FaultProxy first = proxyFor(primary);
+        vip = InJvmFaultProxy.start("vip", listen, 0, first.listenHost(), first.listenPort());
         return this;
     }
 
@@ -101,13 +103,18 @@ public final class LabNetwork implements AutoCloseable {
         return out;
     }
 
-    /** Moves the VIP to a node: new connections go there, as after keepalived or HAProxy notice a failover. */
+    /**
+     * Moves the VIP to a node, as keepalived or HAProxy do after a failover. The VIP routes through the node's own
+     * proxy, so a fault on the path to a node stays with that node when the VIP moves away from it.
+     */
     public void pointVipAt(DbNode node) {
-        vip.upstream(node.host(), node.port());
+        FaultProxy p = proxyFor(node);
+        vip.upstream(p.listenHost(), p.listenPort());
     }
 
     public boolean vipPointsAt(DbNode node) {
-        return vip.upstreamHost().equals(node.host()) && vip.upstreamPort() == node.port();
+        FaultProxy p = proxyFor(node);
+        return vip.upstreamHost().equals(p.listenHost()) && vip.upstreamPort() == p.listenPort();
     }
 
     /** Every toxic removed, every proxy listening. */

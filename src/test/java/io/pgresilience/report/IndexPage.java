@@ -15,13 +15,22 @@ import java.util.stream.Stream;
  * its result, evidence and logs in the Allure report), the run's context, the plan's Test Matrix, and links to the
  * other parts. A small generated page; the scenario details live in Allure.
  */
-final class IndexPage {
+public final class IndexPage {
 
     /** A feature file's header: its story tag, title and narrative (As a / I want / So that). */
     record Story(String tag, String title, List<String> narrative) {
     }
 
     private IndexPage() {
+    }
+
+    /** Rewrites the front page from the last run's Cucumber report and site (after a self-proof command added a part). */
+    public static void refresh() throws IOException {
+        Path site = SiteBuilder.SITE.resolve("index.html");
+        Path reports = SiteBuilder.REPORTS;
+        if (Files.exists(site) && Files.exists(reports.resolve("cucumber.json"))) {
+            write(reports.resolve("index.html"), ScenarioResult.read(reports.resolve("cucumber.json")), SiteBuilder.testCaseUids(site));
+        }
     }
 
     static void write(Path file, List<ScenarioResult> results, Map<String, String> uids) throws IOException {
@@ -84,6 +93,8 @@ final class IndexPage {
                 .append("<code>-Dlab=containers</code>; no Kubernetes lab exists in this suite.</p>\n");
         h.append(matrix(results, context));
 
+        h.append(conformance(file.resolveSibling("conformance.json")));
+
         h.append("<h2>This run</h2><table>\n");
         for (Map.Entry<String, String> e : context.entrySet()) {
             h.append("<tr><th>").append(esc(e.getKey())).append("</th><td>").append(esc(e.getValue())).append("</td></tr>\n");
@@ -103,6 +114,37 @@ final class IndexPage {
         }
         h.append("</ul></body></html>\n");
         Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** The conformance table of the last `mvn test -Pconformance`, if there was one. */
+    @SuppressWarnings("unchecked")
+    private static String conformance(Path json) throws IOException {
+        if (!Files.exists(json)) {
+            return "";
+        }
+        Map<String, Object> doc = new com.fasterxml.jackson.databind.ObjectMapper().readValue(json.toFile(), Map.class);
+        StringBuilder t = new StringBuilder("<h2>Conformance: reference gateway vs ContextForge ")
+                .append(esc(String.valueOf(doc.get("contextforge version")))).append("</h2>\n<p>The whole suite against each ")
+                .append("gateway, same lab, same settings (<a href=\"conformance.md\">conformance.md</a>). For every failure, ")
+                .append("what the gateway actually did.</p><table><tr><th>scenario</th><th>reference</th><th>ContextForge</th></tr>\n");
+        for (Map<String, String> row : (List<Map<String, String>>) doc.get("rows")) {
+            t.append("<tr><th>").append(esc(row.get("scenario"))).append("</th>");
+            for (String target : List.of("reference", "contextforge")) {
+                String status = row.getOrDefault(target, "—");
+                String css = status.equals("passed") || status.equals("failed") || status.equals("skipped") ? status : "notrun";
+                t.append("<td class=\"").append(css).append("\">").append(esc(status));
+                String detail = row.get(target + " detail");
+                if (detail != null && !status.equals("passed")) {
+                    t.append("<div class=\"err\">").append(esc(abbreviate(detail, 300))).append("</div>");
+                }
+                t.append("</td>");
+            }
+            t.append("</tr>\n");
+        }
+        List<String> diffs = (List<String>) doc.getOrDefault("differences", List.of());
+        t.append("</table><p>Differences from the expectations recorded for this ContextForge version: ")
+                .append(diffs.isEmpty() ? "none" : esc(String.join("; ", diffs))).append(".</p>\n");
+        return t.toString();
     }
 
     private static String matrix(List<ScenarioResult> results, Map<String, String> context) throws IOException {

@@ -60,6 +60,7 @@ class Conformance {
             }
         }
         writeTables(rows, runs, version, differences);
+        io.pgresilience.report.IndexPage.refresh();
         try (var out = Files.newBufferedWriter(OUT.resolve("contextforge-" + version + ".observed.properties"))) {
             observed.store(out, "ContextForge " + version + " as observed; copy to src/test/resources/conformance/ to accept");
         }
@@ -68,14 +69,10 @@ class Conformance {
                 + "(src/test/resources/conformance/contextforge-" + version + ".properties)").isEmpty();
     }
 
-    private static String observedContextForgeVersion() throws IOException {
-        Path context = OUT.resolve("contextforge-run-context.json");
-        String v = System.getProperty("contextforge.version", "");
-        if (!v.isBlank()) {
-            return v;
-        }
-        // the version the run used is in the Python environment's name; the suite pins it by Python
-        return Files.exists(context) ? new ObjectMapper().readTree(context.toFile()).path("version").asText("1.1.0") : "1.1.0";
+    /** The version the suite pins for the Python it finds (or -Dcontextforge.version / -Dcontextforge.python). */
+    private static String observedContextForgeVersion() {
+        io.pgresilience.config.Settings s = io.pgresilience.config.Settings.load();
+        return io.pgresilience.target.PythonEnv.pinnedVersion(s.text("contextforge.python"), s.text("contextforge.version"));
     }
 
     private static Map<String, String> expectations(String version) throws IOException {

@@ -42,6 +42,13 @@ public class InputSafetySteps {
         assertThat("the answer: " + r.summary(), r.status(), is(status));
     }
 
+    /** 400 Bad Request or 422 Unprocessable Content: both say "your input", never a 5xx. */
+    @Then("it is refused as bad input")
+    public void itIsRefusedAsBadInput() {
+        Reply r = gateway.last();
+        assertThat("the answer: " + r.summary(), r.status(), anyOf(is(400), is(422)));
+    }
+
     @When("a server is created with a body that is not JSON")
     public void bodyNotJson() {
         gateway.remember(gateway.client().postRaw(gateway.target().profile().serversPath(), "{\"name\": \"unterminated"));

@@ -52,11 +52,21 @@ public final class PythonEnv {
             throw new LabException("ContextForge needs Python 3.11 or newer; the newest found is " + python.version() + " ("
                     + python.executable() + "); install python3.12 or set -Dcontextforge.python=/path/to/python3.12");
         }
-        String version = !configuredVersion.isBlank() ? configuredVersion : python.atLeast(3, 12) ? "1.1.0" : "1.0.7";
+        String version = pinnedVersion(python.executable().toString(), configuredVersion);
         Path venv = cacheRoot.resolve("contextforge-" + version + "-py" + python.major() + "." + python.minor());
         PythonEnv env = new PythonEnv(python, version, venv);
         env.install(installWithin);
         return env;
+    }
+
+    /** The ContextForge version a run would use, without installing anything. */
+    public static String pinnedVersion(String configuredPython, String configuredVersion) {
+        if (!configuredVersion.isBlank()) {
+            return configuredVersion;
+        }
+        Python python = configuredPython.isBlank() ? find() : probe(Path.of(configuredPython))
+                .orElseThrow(() -> new LabException("-Dcontextforge.python=" + configuredPython + " is not a working Python"));
+        return python.atLeast(3, 12) ? "1.1.0" : "1.0.7";
     }
 
     /** The newest Python 3 on PATH or under pyenv. */

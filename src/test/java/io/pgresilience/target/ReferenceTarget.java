@@ -1,7 +1,6 @@
 package io.pgresilience.target;
 
 import io.pgresilience.config.Settings;
-import io.pgresilience.faults.FaultProxy;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.DbCluster;
 import io.pgresilience.lab.EmbeddedCluster;
@@ -13,11 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /** This project's reference gateway, started from the project's own classes as a separate JVM. */
 public final class ReferenceTarget implements GatewayTarget {
@@ -27,6 +24,7 @@ public final class ReferenceTarget implements GatewayTarget {
     private final LabNetwork network;
     private final LabDirectory lab;
     private final Path logFile;
+    private final ReferenceGatewaySetup setup;
     private final String token = EmbeddedCluster.newSecret();
     private GatewayProcess process;
     private Topology topology = Topology.MULTI_HOST;
@@ -39,6 +37,7 @@ public final class ReferenceTarget implements GatewayTarget {
         this.network = network;
         this.lab = lab;
         this.logFile = logsDir.resolve("reference-gateway.log");
+        this.setup = new ReferenceGatewaySetup(settings, cluster, network);
     }
 
     @Override
@@ -115,35 +114,16 @@ public final class ReferenceTarget implements GatewayTarget {
     private void start() {
         int port = Ports.requireFree(settings.integer("gateway.port"), "the reference gateway");
         baseUrl = "http://127.0.0.1:" + port;
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("GATEWAY_HOST", "127.0.0.1");
-        env.put("GATEWAY_PORT", Integer.toString(port));
-        env.put("GATEWAY_DB_URL", databaseUrl());
-        env.put("GATEWAY_DB_USER", cluster.gatewayRole());
-        env.put("GATEWAY_DB_PASSWORD", cluster.gatewayPassword());
-        env.put("GATEWAY_TOKEN", token);
-        env.put("GATEWAY_POOL_MIN_IDLE", settings.text("gateway.pool.min-idle"));
-        env.put("GATEWAY_POOL_MAX", settings.text("gateway.pool.max"));
-        env.put("GATEWAY_POOL_TIMEOUT_MS", settings.text("gateway.pool.timeout-ms"));
-        env.put("GATEWAY_POOL_MAX_LIFETIME_MS", settings.text("gateway.pool.max-lifetime-ms"));
-        env.put("GATEWAY_VALIDATION_TIMEOUT_MS", settings.text("gateway.pool.validation-timeout-ms"));
-        env.put("GATEWAY_HOUSEKEEPING_MS", settings.text("gateway.pool.housekeeping-ms"));
-        env.put("GATEWAY_CONNECT_TIMEOUT_S", settings.text("gateway.connect-timeout-s"));
-        env.put("GATEWAY_SOCKET_TIMEOUT_S", settings.text("gateway.socket-timeout-s"));
-        env.put("GATEWAY_STATEMENT_TIMEOUT_MS", settings.text("gateway.statement-timeout-ms"));
-        env.put("GATEWAY_READY_TIMEOUT_MS", settings.text("gateway.ready-timeout-ms"));
-        env.put("GATEWAY_DEFECTS", settings.text("gateway.defects"));
-        env.put("GATEWAY_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
-        List<String> argv = List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpath(), "io.pgresilience.gateway.ReferenceGateway");
+        Map<String, String> env = setup.environment("127.0.0.1", port, topology, token, ProcessHandle.current().pid());
+        List<String> argv = new java.util.ArrayList<>(List.of(javaBinary()));
+        argv.addAll(ReferenceGatewaySetup.JVM_OPTIONS);
+        argv.addAll(List.of("-cp", classpath(), ReferenceGatewaySetup.MAIN_CLASS));
         process = GatewayProcess.start("reference-gateway", argv, env, logFile, lab);
         startedForGeneration = cluster.generation();
     }
 
     private String databaseUrl() {
-        List<FaultProxy> proxies = topology == Topology.MULTI_HOST ? network.nodeProxies() : List.of(network.vip());
-        return "jdbc:postgresql://" + proxies.stream().map(network::addressForGateway)
-                .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary";
+        return setup.databaseUrl(topology);
     }
 
     private static String javaBinary() {
@@ -165,27 +145,27 @@ public final class ReferenceTarget implements GatewayTarget {
 
     @Override
     public int poolIdleSize() {
-        return settings.integer("gateway.pool.min-idle");
+        return setup.poolIdleSize();
     }
 
     @Override
     public int poolMaxSize() {
-        return settings.integer("gateway.pool.max");
+        return setup.poolMaxSize();
     }
 
     @Override
     public Duration poolTimeout() {
-        return settings.millis("gateway.pool.timeout-ms");
+        return setup.poolTimeout();
     }
 
     @Override
     public Duration statementTimeout() {
-        return settings.millis("gateway.statement-timeout-ms");
+        return setup.statementTimeout();
     }
 
     @Override
     public Duration requestBound() {
-        return settings.seconds("gateway.socket-timeout-s").plus(poolTimeout()).plus(settings.millis("deadline.request-slack-ms"));
+        return setup.requestBound();
     }
 
     @Override
@@ -195,17 +175,8 @@ public final class ReferenceTarget implements GatewayTarget {
 
     @Override
     public Map<String, String> describe() {
-        Map<String, String> d = new LinkedHashMap<>();
-        d.put("gateway", "reference-gateway " + version());
-        d.put("pid", process == null ? "-" : Long.toString(process.pid()));
-        d.put("database URL", baseUrl == null ? "-" : databaseUrl());
-        d.put("pool", "min idle " + poolIdleSize() + ", max " + poolMaxSize() + ", timeout " + poolTimeout().toMillis()
-                + " ms, max lifetime " + settings.text("gateway.pool.max-lifetime-ms") + " ms, validation before every use");
-        d.put("timeouts", "connect " + settings.text("gateway.connect-timeout-s") + " s, socket "
-                + settings.text("gateway.socket-timeout-s") + " s, statement " + statementTimeout().toMillis() + " ms");
-        String defects = settings.text("gateway.defects");
-        d.put("defects switched on", defects.isBlank() ? "none" : defects);
-        return d;
+        return setup.describe("reference-gateway " + version(), process == null ? "-" : Long.toString(process.pid()),
+                baseUrl == null ? "-" : databaseUrl());
     }
 
     private void stopProcess() {
