@@ -1,24 +1,73 @@
 package io.pgresilience.lab.containers;
 
 import io.pgresilience.config.Settings;
+import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.Lab;
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.lab.LabException;
+import io.pgresilience.target.GatewayTarget;
+import java.nio.file.Path;
+import java.util.List;
 
-/** The Testcontainers-managed lab (-Dlab=containers). */
+/**
+ * The Testcontainers-managed lab (-Dlab=containers): PostgreSQL primary and standby in containers, the suite's
+ * fault proxies in this JVM in front of them (reached from containers at host.containers.internal), and the
+ * reference gateway in a container of its own. Behind the same interfaces as the embedded lab.
+ */
 public final class ContainerLab {
+
+    private static final Path LOGS = Path.of("reports", "logs");
 
     private ContainerLab() {
     }
 
     public static Lab start(Settings settings, LabDirectory directory, Deadlines deadlines) {
-        throw new LabException("the container lab is not available in this build");
+        quietTestcontainers();
+        ContainerEngine engine = ContainerEngine.connect(settings, directory, LOGS, deadlines);
+        LabNetwork network = null;
+        ContainerCluster cluster = null;
+        try {
+            List<String> cleaned = new ContainerLeftovers(engine.client()).ofDeadRuns();
+            if (!cleaned.isEmpty()) {
+                System.err.println("pg-resilience: cleaned up after an earlier run: " + String.join("; ", cleaned));
+            }
+            String image = settings.text("lab.postgres-image");
+            engine.requireImage(image, "lab.postgres-image", deadlines.operation());
+            String hostAlias = settings.text("lab.host-alias");
+            network = LabNetwork.forContainers(hostAlias);
+            cluster = ContainerCluster.start(engine, image, hostAlias, RunLabels.of(directory), deadlines,
+                    network.replicationRoute());
+            network.inFrontOf(cluster);
+            return new Lab("containers", cluster, network, true);
+        } catch (RuntimeException e) {
+            if (network != null) {
+                network.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            } else {
+                engine.close();
+            }
+            throw e;
+        }
     }
 
     /** The reference gateway, run as a container that reaches the lab's proxies. */
-    public static io.pgresilience.target.GatewayTarget referenceGateway(Settings settings, Lab lab, LabDirectory directory,
-                                                                        java.nio.file.Path logsDir) {
-        throw new LabException("the container lab is not available in this build");
+    public static GatewayTarget referenceGateway(Settings settings, Lab lab, LabDirectory directory, Path logsDir) {
+        if (!(lab.cluster() instanceof ContainerCluster cluster)) {
+            throw new LabException("the reference gateway runs in a container only with lab=containers");
+        }
+        return new ReferenceGatewayContainer(settings, cluster, lab.network(), logsDir);
+    }
+
+    /** Testcontainers talks a lot at INFO; the lab reports what matters itself. A -D setting still wins. */
+    private static void quietTestcontainers() {
+        for (String logger : List.of("org.testcontainers", "tc", "com.github.dockerjava")) {
+            String key = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "warn");
+            }
+        }
     }
 }

@@ -1,0 +1,88 @@
+package io.pgresilience.lab.containers;
+
+import static org.awaitility.Awaitility.await;
+
+import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.Deadlines;
+import io.pgresilience.lab.LabException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** The node verbs that are plain SQL over a direct superuser connection, with the embedded node's semantics. */
+abstract class SqlVerbs implements DbNode {
+
+    protected final Deadlines deadlines;
+
+    protected SqlVerbs(Deadlines deadlines) {
+        this.deadlines = deadlines;
+    }
+
+    @Override
+    public boolean isInRecovery() {
+        return "t".equals(query("postgres", "SELECT pg_is_in_recovery()"));
+    }
+
+    @Override
+    public int timeline() {
+        return Integer.parseInt(Objects.requireNonNull(query("postgres", "SELECT timeline_id FROM pg_control_checkpoint()"
+                + " WHERE pg_is_in_recovery() UNION ALL SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+                + "::bit(32)::int WHERE NOT pg_is_in_recovery()")));
+    }
+
+    @Override
+    public String query(String database, String sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new LabException("query on " + name() + " failed: " + e.getMessage() + " [" + sql + "]", e);
+        }
+    }
+
+    @Override
+    public void execute(String database, String sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new LabException("statement on " + name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void pollQueryUntil(String database, String sql, String expected) {
+        await(name() + ": " + sql + " = " + expected)
+                .atMost(deadlines.operation())
+                .pollInterval(deadlines.poll())
+                .ignoreExceptions()
+                .until(() -> expected.equals(query(database, sql)));
+    }
+
+    @Override
+    public void waitForCatchup(DbNode standby) {
+        String lsn = query("postgres", "SELECT pg_current_wal_lsn()");
+        standby.pollQueryUntil("postgres", "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn", "t");
+    }
+
+    @Override
+    public List<Integer> terminateClientBackends(String role) {
+        List<Integer> pids = new ArrayList<>();
+        try (Connection c = connect("postgres");
+             PreparedStatement ps = c.prepareStatement("SELECT pid, pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                     + "WHERE usename = ? AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+            ps.setString(1, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new LabException("terminating backends of " + role + " on " + name() + ": " + e.getMessage(), e);
+        }
+        return pids;
+    }
+}
