@@ -49,7 +49,7 @@ public final class IndexPage {
                 .append("td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}")
                 .append(".passed{background:#e3f4e5;color:#1b5e20}.failed{background:#fde2e1;color:#b71c1c}")
                 .append(".skipped,.notrun{background:#f3f3f3;color:#666}.pill{padding:.1em .5em;border-radius:.8em;font-size:.85em}")
-                .append(".banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em;margin:1em 0}.err{color:#b71c1c;font-size:.85em}")
+                .append(".why{color:#555;font-size:.8em}.banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em;margin:1em 0}.err{color:#b71c1c;font-size:.85em}")
                 .append("ul.scen{list-style:none;padding-left:0}ul.scen li{margin:.35em 0}</style></head><body>\n");
         h.append("<h1>pg-resilience</h1><p>How <b>").append(esc(target)).append("</b> survives PostgreSQL failure — ")
                 .append("the executable form of the <a href=\"").append(AllureMetadata.PLAN_URL)
@@ -137,6 +137,10 @@ public final class IndexPage {
                 if (detail != null && !status.equals("passed")) {
                     t.append("<div class=\"err\">").append(esc(abbreviate(detail, 300))).append("</div>");
                 }
+                String why = row.get(target + " why");
+                if (why != null && !status.equals("passed")) {
+                    t.append("<div class=\"why\">why: ").append(esc(why)).append("</div>");
+                }
                 t.append("</td>");
             }
             t.append("</tr>\n");
@@ -159,9 +163,12 @@ public final class IndexPage {
             String[] cells = line.split(",", -1);
             String id = cells[0];
             List<ScenarioResult> mine = results.stream().filter(r -> r.has("@" + id)).toList();
+            long p = mine.stream().filter(r -> r.status().equals("passed")).count();
+            long f = mine.stream().filter(r -> r.status().equals("failed")).count();
+            long k = mine.size() - p - f;
             String status = mine.isEmpty() ? "not in this run"
-                    : mine.stream().anyMatch(r -> r.status().equals("failed")) ? "failed"
-                    : mine.stream().allMatch(r -> r.status().equals("passed")) ? "passed" : "skipped";
+                    : f > 0 ? "failed" + (mine.size() > 1 ? " (" + f + " of " + mine.size() + ")" : "")
+                    : k == 0 ? "passed" : p == 0 ? "skipped" : p + " passed, " + k + " skipped";
             t.append("<tr><th>").append(id).append(" ").append(esc(cells[1])).append("</th>");
             for (int i = 0; i < columns.length; i++) {
                 if (!"x".equals(cells[2 + i])) {
@@ -176,7 +183,7 @@ public final class IndexPage {
                 } else {
                     cell = status;
                 }
-                String css = cell.equals("passed") || cell.equals("failed") || cell.equals("skipped") ? cell : "notrun";
+                String css = cell.startsWith("failed") ? "failed" : cell.equals("passed") ? "passed" : "notrun";
                 t.append("<td class=\"").append(css).append("\">").append(esc(cell)).append("</td>");
             }
             t.append("</tr>\n");

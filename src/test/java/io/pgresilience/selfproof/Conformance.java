@@ -26,6 +26,8 @@ class Conformance {
 
     private static final Path OUT = Path.of("target", "conformance");
     private static final Path REPORTS = Path.of("reports");
+    /** Why ContextForge does not pass a scenario, as recorded with its expectations (source lines included). */
+    private static final Map<String, String> REASONS = new TreeMap<>();
 
     /** One row: a scenario and each gateway's result. */
     record Row(String scenario, Map<String, ScenarioResult> byTarget) {
@@ -93,6 +95,7 @@ class Conformance {
                 }
                 String[] parts = l.split("\\s*\\|\\s*", 3);
                 out.put(parts[1], parts[0]);
+                REASONS.put(parts[1], parts.length > 2 ? parts[2] : "");
             }
         }
         return out;
@@ -110,13 +113,18 @@ class Conformance {
         StringBuilder md = new StringBuilder("# Conformance: reference gateway vs ContextForge " + version + "\n\n");
         md.append("Every scenario of the suite against each gateway, same lab, same settings. For every failure: what the ")
                 .append("gateway actually did. Run: `mvn test -Pconformance`.\n\n");
-        md.append("| scenario | reference | ContextForge ").append(version).append(" |\n|---|---|---|\n");
+        md.append("| scenario | reference | ContextForge ").append(version).append(" | why (recorded with the expectations) |\n")
+                .append("|---|---|---|---|\n");
         List<Map<String, String>> json = new ArrayList<>();
         for (Row row : rows) {
             md.append("| ").append(row.scenario()).append(" | ").append(cell(row.byTarget().get("reference")))
-                    .append(" | ").append(cell(row.byTarget().get("contextforge"))).append(" |\n");
+                    .append(" | ").append(cell(row.byTarget().get("contextforge"))).append(" | ")
+                    .append(REASONS.getOrDefault(row.scenario(), "").replace("|", "\\|")).append(" |\n");
             Map<String, String> j = new LinkedHashMap<>();
             j.put("scenario", row.scenario());
+            if (REASONS.containsKey(row.scenario())) {
+                j.put("contextforge why", REASONS.get(row.scenario()));
+            }
             row.byTarget().forEach((t, r) -> {
                 j.put(t, r.status());
                 if (r.firstError() != null) {

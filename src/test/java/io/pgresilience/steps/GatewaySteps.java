@@ -56,37 +56,29 @@ public class GatewaySteps {
     @Then("readiness answers {int} within the {word} deadline")
     public void readinessAnswersWithin(int status, String deadline) {
         Duration within = gateway.bounds().named(deadline);
-        await("readiness answers " + status)
-                .atMost(within)
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> gateway.client().readiness().status(), is(status));
+        Eventually.answer("readiness answers " + status, within, gateway.bounds().poll(),
+                () -> gateway.client().readiness(), r -> r.status() == status);
     }
 
     @Then("API requests fail with 503 and a database error within the detect deadline")
     public void apiRequestsFailWith503AndADatabaseError() {
-        Reply r = await("an API request answered 503 with a database error")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> gateway.client().listServers(), reply -> reply.status() == 503);
+        Reply r = Eventually.answer("an API request answers 503 with a database error", gateway.bounds().detect(),
+                gateway.bounds().poll(), () -> gateway.client().listServers(), reply -> reply.status() == 503);
         r.then().body(matchesPattern(DATABASE_ERROR));
         assertThat("a 503 must say when to retry", r.header("Retry-After"), org.hamcrest.Matchers.notNullValue());
     }
 
     @Then("API requests fail with 503 or 504 and a timeout error within the detect deadline")
     public void apiRequestsFailWithATimeoutError() {
-        Reply r = await("an API request answered 503 or 504")
-                .atMost(gateway.bounds().detect().plus(gateway.target().requestBound()))
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> gateway.client().listServers(), reply -> reply.status() == 503 || reply.status() == 504);
+        Reply r = Eventually.answer("an API request ends with 503 or 504", gateway.bounds().detect().plus(gateway.target().requestBound()),
+                gateway.bounds().poll(), () -> gateway.client().listServers(), reply -> reply.status() == 503 || reply.status() == 504);
         r.then().body(matchesPattern(DATABASE_ERROR)).body(matchesPattern(TIMEOUT_ERROR));
     }
 
     @Then("API requests succeed again within the recover deadline")
     public void apiRequestsSucceedAgain() {
-        await("API requests answer 200 again")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> gateway.client().listServers().status(), is(200));
+        Eventually.answer("API requests answer 200 again", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> gateway.client().listServers(), reply -> reply.status() == 200);
         apiRequestsSucceed();
     }
 
