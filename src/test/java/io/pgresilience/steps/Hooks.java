@@ -73,9 +73,18 @@ public class Hooks {
         scenario.attach(text.getBytes(StandardCharsets.UTF_8), mimeType, name);
     }
 
-    /** Starting the lab and the gateway once, before any scenario: if they cannot start, that is one clear failure. */
+    /**
+     * Starting the lab and the gateway once, before any scenario: if they cannot start, that is one clear failure.
+     * A tag filter that selects nothing starts nothing (TagFilterTest reports it).
+     */
     @BeforeAll
-    public static void startRun() {
+    public static void startRun() throws java.io.IOException {
+        String problem = io.pgresilience.suite.TagFilter.problem(io.pgresilience.suite.TagFilter.given(),
+                java.nio.file.Path.of("features"));
+        if (problem != null) {
+            System.err.println("pg-resilience: " + problem);
+            return;
+        }
         Session.get();
     }
 
