@@ -59,13 +59,13 @@ final class ContainerCluster implements DbCluster {
      * backup. Owns the engine from here on: closing the cluster (also after a failed start) stops it.
      */
     static ContainerCluster start(ContainerEngine engine, String image, String hostAlias, RunLabels labels,
-                                  Deadlines deadlines, ReplicationRoute route) {
+                                  Deadlines deadlines, Duration immediateStopGrace, ReplicationRoute route) {
         Network network = Network.builder()
                 .createNetworkCmdModifier(cmd -> cmd.withName(labels.name("net")).withLabels(labels.map()))
                 .build();
         String superuserPassword = EmbeddedCluster.newSecret();
         NodeBlueprint blueprint = new NodeBlueprint(DockerImageName.parse(image).asCompatibleSubstituteFor("postgres"),
-                network, labels, superuserPassword, engine, hostAlias, deadlines);
+                network, labels, superuserPassword, engine, hostAlias, deadlines, immediateStopGrace);
         List<ContainerNode> nodes = new ArrayList<>();
         for (String name : List.of("node1", "node2")) {
             nodes.add(new ContainerNode(name, Ports.free(), blueprint));

@@ -37,7 +37,7 @@ final class ContainerEngine implements AutoCloseable {
         this.ownService = ownService;
         this.where = where;
         this.client = testcontainersClient(where);
-        Version version = client.versionCmd().exec();
+        Version version = version(client, where);
         this.podman = version.getComponents() != null
                 && version.getComponents().stream().anyMatch(c -> c.getName() != null && c.getName().contains("Podman"));
         this.product = (podman ? "podman " : "Docker ") + version.getVersion();
@@ -98,6 +98,15 @@ final class ContainerEngine implements AutoCloseable {
         }
     }
 
+    private static Version version(DockerClient client, String where) {
+        try {
+            return client.versionCmd().exec();
+        } catch (RuntimeException e) {
+            throw new LabException("lab=containers: the container engine at " + where + " does not tell its version: "
+                    + e.getMessage(), e);
+        }
+    }
+
     private static Optional<Path> onPath(String program) {
         String path = System.getenv().getOrDefault("PATH", "");
         for (String dir : path.split(File.pathSeparator)) {
@@ -139,13 +148,23 @@ final class ContainerEngine implements AutoCloseable {
             client.pullImageCmd(image).start().awaitCompletion(pullWithin.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
             client.inspectImageCmd(image).exec();
         } catch (RuntimeException e) {
-            throw new LabException("image " + image + " is not on this machine and cannot be pulled"
-                    + (e.getMessage() == null ? "" : " (" + e.getMessage().lines().findFirst().orElse("") + ")")
+            throw new LabException("image " + image + " is not on this machine and cannot be pulled" + reason(e)
                     + "; build it with src/test/containers/build-images.sh, or choose another with -D" + setting + "=IMAGE");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LabException("interrupted while pulling " + image, e);
         }
+    }
+
+    /** docker-java hides podman's pull error behind a NullPointerException: then there is nothing worth quoting. */
+    private static String reason(RuntimeException e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return root instanceof NullPointerException || message == null ? ""
+                : " (" + message.lines().findFirst().orElse("") + ")";
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.pgresilience.lab.LabException;
 import io.pgresilience.target.GatewayTarget;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The Testcontainers-managed lab (-Dlab=containers): PostgreSQL primary and standby in containers, the suite's
@@ -37,7 +38,7 @@ public final class ContainerLab {
             String hostAlias = settings.text("lab.host-alias");
             network = LabNetwork.forContainers(hostAlias);
             cluster = ContainerCluster.start(engine, image, hostAlias, RunLabels.of(directory), deadlines,
-                    network.replicationRoute());
+                    settings.millis("lab.immediate-stop-grace-ms"), network.replicationRoute());
             network.inFrontOf(cluster);
             return new Lab("containers", cluster, network, true);
         } catch (RuntimeException e) {
@@ -61,13 +62,18 @@ public final class ContainerLab {
         return new ReferenceGatewayContainer(settings, cluster, lab.network(), logsDir);
     }
 
-    /** Testcontainers talks a lot at INFO; the lab reports what matters itself. A -D setting still wins. */
+    /**
+     * Testcontainers talks a lot at INFO, and warns that Ryuk is off, which the lab makes up for itself (run labels,
+     * teardown sweep); the lab reports what matters. A -D setting still wins.
+     */
     private static void quietTestcontainers() {
-        for (String logger : List.of("org.testcontainers", "tc", "com.github.dockerjava")) {
+        Map<String, String> levels = Map.of("org.testcontainers", "warn", "tc", "warn", "com.github.dockerjava", "warn",
+                "org.testcontainers.utility.ResourceReaper", "error");
+        levels.forEach((logger, level) -> {
             String key = "org.slf4j.simpleLogger.log." + logger;
             if (System.getProperty(key) == null) {
-                System.setProperty(key, "warn");
+                System.setProperty(key, level);
             }
-        }
+        });
     }
 }
