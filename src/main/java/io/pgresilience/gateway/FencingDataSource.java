@@ -14,7 +14,6 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.postgresql.Driver;
 import org.postgresql.PGProperty;
-import org.postgresql.core.BaseConnection;
 import org.postgresql.util.HostSpec;
 import org.slf4j.LoggerFactory;
 

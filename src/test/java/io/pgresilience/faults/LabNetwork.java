@@ -55,7 +55,7 @@ public final class LabNetwork implements AutoCloseable {
     }
 
     /** The route a standby streams through: the replication proxy, pointed at the primary it is built from. */
-    public io.pgresilience.lab.EmbeddedCluster.ReplicationRoute replicationRoute() {
+    public io.pgresilience.lab.ReplicationRoute replicationRoute() {
         return primary -> {
             replication.upstream(primary.host(), primary.port());
             return java.net.InetSocketAddress.createUnresolved(seenAs, replication.listenPort());

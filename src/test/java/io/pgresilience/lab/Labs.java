@@ -14,7 +14,8 @@ public final class Labs {
     }
 
     public static Lab start(String kind, Settings settings, LabDirectory directory) {
-        Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"));
+        Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"),
+                settings.millis("lab.immediate-stop-grace-ms"));
         return switch (kind) {
             case "embedded" -> embedded(settings, directory, deadlines);
             case "containers" -> ContainerLab.start(settings, directory, deadlines);

@@ -1,22 +1,15 @@
 package io.pgresilience.lab.containers;
 
-import static org.awaitility.Awaitility.await;
 
-import io.pgresilience.lab.DbCluster;
-import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.EmbeddedCluster;
-import io.pgresilience.lab.EmbeddedCluster.ReplicationRoute;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.lab.ReplicatedCluster;
+import io.pgresilience.lab.ReplicationRoute;
 import io.pgresilience.lab.Ports;
-import io.pgresilience.lab.StopMode;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.testcontainers.containers.Network;
 import org.testcontainers.utility.DockerImageName;
 
@@ -25,10 +18,8 @@ import org.testcontainers.utility.DockerImageName;
  * Testcontainers network; the standby streams through the replication fault proxy. Roles are read from the
  * servers, never assumed, and {@link #ensureHealthy()} repairs exactly as the embedded lab does.
  */
-final class ContainerCluster implements DbCluster {
+final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
 
-    private final List<ContainerNode> nodes;
-    private final ReplicationRoute route;
     private final ContainerEngine engine;
     private final Network network;
     private final RunLabels labels;
@@ -36,22 +27,18 @@ final class ContainerCluster implements DbCluster {
     private final String hostAlias;
     private final String superuserPassword;
     private final String gatewayPassword = EmbeddedCluster.newSecret();
-    private final Deadlines deadlines;
     private String version = "?";
-    private boolean synchronous;
 
     private ContainerCluster(List<ContainerNode> nodes, ReplicationRoute route, ContainerEngine engine, Network network,
                              RunLabels labels, String image, String hostAlias, String superuserPassword,
                              Deadlines deadlines) {
-        this.nodes = nodes;
-        this.route = route;
+        super(nodes, route, deadlines);
         this.engine = engine;
         this.network = network;
         this.labels = labels;
         this.image = image;
         this.hostAlias = hostAlias;
         this.superuserPassword = superuserPassword;
-        this.deadlines = deadlines;
     }
 
     /**
@@ -91,8 +78,7 @@ final class ContainerCluster implements DbCluster {
         // amcheck (contrib) lets a failover scenario prove that no index or heap page is corrupt.
         primary.execute(EmbeddedCluster.DATABASE, "CREATE EXTENSION IF NOT EXISTS amcheck");
         version = "PostgreSQL " + primary.query("postgres", "SHOW server_version") + " (image " + image + ")";
-        standby.rebuildAsStandbyOf(primary, route.to(primary));
-        awaitStreaming(primary, standby, deadlines.operation());
+        rebuild(standby, primary);
         primary.waitForCatchup(standby);
     }
 
@@ -110,23 +96,6 @@ final class ContainerCluster implements DbCluster {
 
     String hostAlias() {
         return hostAlias;
-    }
-
-    @Override
-    public DbNode primary() {
-        return writable().stream().max(Comparator.comparingInt(ContainerNode::timeline))
-                .orElseThrow(() -> new LabException("no node of the lab accepts writes: " + states()));
-    }
-
-    @Override
-    public DbNode standby() {
-        DbNode primary = primary();
-        return nodes.stream().filter(n -> n != primary).findFirst().orElseThrow();
-    }
-
-    @Override
-    public List<DbNode> nodes() {
-        return List.copyOf(nodes);
     }
 
     @Override
@@ -162,145 +131,10 @@ final class ContainerCluster implements DbCluster {
     }
 
     @Override
-    public boolean synchronous() {
-        return synchronous;
-    }
-
-    @Override
     public String topology() {
         String where = "; in containers on " + engine.describe() + "; fault proxies: the suite's in-JVM proxy, reached from "
                 + "containers at " + hostAlias + " (no Toxiproxy image is obtainable without a registry)";
-        try {
-            return "primary " + primary() + " + streaming standby " + standby() + " ("
-                    + (synchronous ? "synchronous" : "asynchronous") + " replication)" + where;
-        } catch (LabException e) {
-            return states() + where;
-        }
-    }
-
-    @Override
-    public void ensureHealthy() {
-        List<ContainerNode> writable = writable();
-        if (writable.isEmpty()) {
-            // A scenario stopped the primary and failed before starting it again: start what is down.
-            nodes.stream().filter(n -> !n.isRunning()).forEach(this::startQuietly);
-            writable = writable();
-        }
-        if (writable.isEmpty()) {
-            Optional<ContainerNode> standby = nodes.stream().filter(ContainerNode::isRunning).findFirst();
-            if (standby.isEmpty()) {
-                throw new LabException("no node of the lab could be started: " + states());
-            }
-            standby.get().promote();
-            writable = writable();
-        }
-        ContainerNode primary = writable.stream().max(Comparator.comparingInt(ContainerNode::timeline)).orElseThrow();
-        setSynchronous(primary, false);
-        for (ContainerNode node : nodes) {
-            if (node != primary && !healthyStandbyOf(primary, node)) {
-                node.rebuildAsStandbyOf(primary, route.to(primary));
-                awaitStreaming(primary, node, deadlines.operation());
-            }
-        }
-        ContainerNode standby = nodes.stream().filter(n -> n != primary).findFirst().orElseThrow();
-        primary.waitForCatchup(standby);
-        // Every scenario starts from the same lab: node1 primary, first in the gateway's multi-host URL.
-        if (primary != nodes.get(0)) {
-            switchoverTo(nodes.get(0));
-        }
-    }
-
-    @Override
-    public void switchoverTo(DbNode target) {
-        ContainerNode node = (ContainerNode) target;
-        ContainerNode primary = (ContainerNode) primary();
-        if (node == primary) {
-            return;
-        }
-        // A clean switchover: the old primary shuts down first, so the standby has every byte before promotion.
-        primary.stop(StopMode.FAST);
-        node.promote();
-        node.pollQueryUntil("postgres", "SELECT pg_is_in_recovery()", "f");
-        primary.rebuildAsStandbyOf(node, route.to(node));
-        awaitStreaming(node, primary, deadlines.operation());
-        node.waitForCatchup(primary);
-    }
-
-    @Override
-    public void synchronousReplication(boolean on) {
-        ContainerNode primary = (ContainerNode) primary();
-        setSynchronous(primary, on);
-        if (on) {
-            primary.pollQueryUntil("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'", "1");
-        }
-    }
-
-    private void setSynchronous(ContainerNode primary, boolean on) {
-        primary.execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = '" + (on ? "*" : "") + "'");
-        primary.execute("postgres", "SELECT pg_reload_conf()");
-        synchronous = on;
-    }
-
-    /** Running, replaying (not paused, no apply delay) and streaming from this primary. */
-    private boolean healthyStandbyOf(ContainerNode primary, ContainerNode node) {
-        if (!node.isRunning()) {
-            return false;
-        }
-        try {
-            if (!node.isInRecovery()) {
-                return false; // a second writable node: the stale side of a split brain
-            }
-            if ("t".equals(node.query("postgres", "SELECT pg_is_wal_replay_paused()"))) {
-                node.execute("postgres", "SELECT pg_wal_replay_resume()");
-            }
-            if (!"0".equals(node.query("postgres", "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'"))) {
-                node.execute("postgres", "ALTER SYSTEM RESET recovery_min_apply_delay");
-                node.execute("postgres", "SELECT pg_reload_conf()");
-            }
-            awaitStreaming(primary, node, Duration.ofSeconds(5));
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
-    private void awaitStreaming(ContainerNode primary, ContainerNode standby, Duration within) {
-        await(standby.name() + " streams from " + primary.name())
-                .atMost(within)
-                .pollInterval(deadlines.poll())
-                .ignoreExceptions()
-                .until(() -> "1".equals(primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE "
-                        + "application_name = '" + standby.name() + "' AND state = 'streaming'")));
-    }
-
-    private List<ContainerNode> writable() {
-        List<ContainerNode> out = new ArrayList<>();
-        for (ContainerNode n : nodes) {
-            try {
-                if (n.isRunning() && !n.isInRecovery()) {
-                    out.add(n);
-                }
-            } catch (RuntimeException e) {
-                // starting up or shutting down: not writable now
-            }
-        }
-        return out;
-    }
-
-    private void startQuietly(ContainerNode node) {
-        try {
-            node.start();
-        } catch (LabException e) {
-            // ensureHealthy rebuilds it
-        }
-    }
-
-    private String states() {
-        StringBuilder sb = new StringBuilder();
-        for (ContainerNode n : nodes) {
-            sb.append(n).append(n.isRunning() ? " running" : " stopped").append("; ");
-        }
-        return sb.toString();
+        return roles() + where;
     }
 
     /** Removes every container and the network of this run, whatever is left of them, then stops the engine. */

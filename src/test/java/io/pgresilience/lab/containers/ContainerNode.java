@@ -6,6 +6,8 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.pgresilience.lab.LabException;
+import io.pgresilience.lab.SqlVerbs;
+import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
@@ -108,7 +110,8 @@ final class ContainerNode extends SqlVerbs {
     }
 
     /** Replaces this node's container by a standby of the primary, from a fresh base backup (initFromBackup). */
-    void rebuildAsStandbyOf(ContainerNode primary, InetSocketAddress streamFrom) {
+    @Override
+    public void rebuildAsStandbyOf(DbNode primary, InetSocketAddress streamFrom) {
         remove();
         launch(newContainer()
                 .withEnv("PGPASSWORD", blueprint.superuserPassword())

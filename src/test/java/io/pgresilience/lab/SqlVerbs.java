@@ -1,10 +1,7 @@
-package io.pgresilience.lab.containers;
+package io.pgresilience.lab;
 
 import static org.awaitility.Awaitility.await;
 
-import io.pgresilience.lab.DbNode;
-import io.pgresilience.lab.Deadlines;
-import io.pgresilience.lab.LabException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,8 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** The node verbs that are plain SQL over a direct superuser connection, with the embedded node's semantics. */
-abstract class SqlVerbs implements DbNode {
+/**
+ * The node verbs that are plain SQL over a direct superuser connection (roles, timeline, polls, catch-up, terminating
+ * backends): the same for every kind of lab; a lab's node adds how it starts, stops and is rebuilt.
+ */
+public abstract class SqlVerbs implements ReplicatingNode {
 
     protected final Deadlines deadlines;
 
