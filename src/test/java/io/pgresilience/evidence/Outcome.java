@@ -4,13 +4,17 @@ package io.pgresilience.evidence;
 public enum Outcome {
     /** The gateway acknowledged it. */
     OK,
-    /** The gateway said it failed: a write reported so must not be applied. */
+    /** The gateway said it failed, or the request never reached it: such a write must not be applied. */
     FAIL,
-    /** Nobody knows: no answer, a timeout, or a gateway that says the commit's outcome is unknown. */
+    /** Nobody knows: no answer, a timeout, or a gateway that says the commit's outcome is unknown. A refused
+     *  connection is not unknown: the request never left, so it failed. */
     UNKNOWN;
 
-    /** Classifies an HTTP exchange; status 0 means no response arrived. */
+    /** Classifies an HTTP exchange; status 0 means no response arrived, and the error says why. */
     public static Outcome of(int status, String errorCode) {
+        if (status == 0 && errorCode != null && errorCode.matches("(Http(Host)?)?ConnectException: .*refused.*")) {
+            return FAIL;
+        }
         if (status == 0 || "commit_outcome_unknown".equals(errorCode)) {
             return UNKNOWN;
         }

@@ -45,7 +45,9 @@ class NoLeftovers {
         await("the killed run is in the middle of a failover scenario").atMost(Duration.ofMinutes(3))
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
+        // Surefire may start its JVM through `/bin/sh -c`: the process to kill is the java one, not its shell.
         ProcessHandle suiteJvm = killed.toHandle().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
                 .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
                 .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
         Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");

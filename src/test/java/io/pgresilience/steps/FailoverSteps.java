@@ -29,7 +29,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** US-3 and FO-01..FO-03: the primary fails, the standby lags, two primaries accept writes. */
 public class FailoverSteps {
@@ -143,15 +146,35 @@ public class FailoverSteps {
     public void writesResumeOnTheNewPrimary() {
         History h = gateway.evidence().history();
         long promoted = h.first("promoted").orElseThrow();
-        Operation first = await("an acknowledged write after the promotion")
-                .atMost(gateway.bounds().rto())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= promoted)
-                        .findFirst().orElse(null), java.util.Objects::nonNull);
+        Operation first;
+        try {
+            first = await("an acknowledged write after the promotion")
+                    .atMost(gateway.bounds().rto())
+                    .pollInterval(gateway.bounds().poll())
+                    .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= promoted)
+                            .findFirst().orElse(null), java.util.Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            // Say what the gateway did instead: the failure is read by people comparing gateways.
+            throw new AssertionError("no write was acknowledged within " + gateway.bounds().rto().toSeconds()
+                    + " s of the promotion; the writes since then: " + writesSince(h, promoted));
+        }
         assertThat("the acknowledged write " + first.key() + " is on the new primary " + newPrimary.name(),
                 lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", first.key()).getOrDefault(first.key(), 0), is(1));
         long fault = h.first(History.FAULT).orElseThrow();
         gateway.evidence().note("promotion (after the primary was lost)", "+" + (promoted - fault) + " ms");
+    }
+
+    /** "12 writes: 8 no answer (timed out after 3000 ms), 4 × 503" — what the gateway answered since a moment. */
+    private static String writesSince(History h, long fromMs) {
+        List<Operation> writes = h.operations().stream().filter(o -> o.isWrite() && o.startMs() >= fromMs).toList();
+        if (writes.isEmpty()) {
+            return "none was answered (they hang)";
+        }
+        Map<String, Long> byAnswer = writes.stream().collect(Collectors.groupingBy(
+                o -> o.status() == 0 ? "no answer (" + o.error() + ")" : Integer.toString(o.status()),
+                TreeMap::new, Collectors.counting()));
+        return writes.size() + " ended: " + byAnswer.entrySet().stream()
+                .map(e -> e.getValue() + " × " + e.getKey()).collect(Collectors.joining(", "));
     }
 
     @Then("the gateway's configuration was not changed")
