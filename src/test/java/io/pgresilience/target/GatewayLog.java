@@ -40,7 +40,12 @@ public final class GatewayLog {
     }
 
     public String tail(int lines) {
-        String[] all = since(0).split("\n");
+        return tailSince(0, lines);
+    }
+
+    /** The last lines written after an offset (e.g. by one process, when the file is appended to across runs). */
+    public String tailSince(long offset, int lines) {
+        String[] all = since(offset).strip().split("\n");
         return String.join("\n", java.util.Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
     }
 }

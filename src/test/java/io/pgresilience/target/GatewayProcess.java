@@ -26,12 +26,14 @@ public final class GatewayProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final GatewayLog log;
+    private final long logStart;
     private final LabDirectory lab;
 
-    private GatewayProcess(String name, Process process, GatewayLog log, LabDirectory lab) {
+    private GatewayProcess(String name, Process process, GatewayLog log, long logStart, LabDirectory lab) {
         this.name = name;
         this.process = process;
         this.log = log;
+        this.logStart = logStart;
         this.lab = lab;
     }
 
@@ -53,9 +55,11 @@ public final class GatewayProcess implements AutoCloseable {
                 pb.directory(workDir.toFile());
             }
             pb.environment().putAll(env);
+            GatewayLog log = new GatewayLog(logFile);
+            long logStart = log.size(); // the file is appended to: errors quote only this process's lines
             Process p = pb.start();
             lab.registerProcess(name, p.toHandle());
-            return new GatewayProcess(name, p, new GatewayLog(logFile), lab);
+            return new GatewayProcess(name, p, log, logStart, lab);
         } catch (IOException e) {
             throw new LabException("cannot start " + name + " (" + argv.get(0) + "): " + e.getMessage(), e);
         }
@@ -71,8 +75,9 @@ public final class GatewayProcess implements AutoCloseable {
                     .pollInterval(Duration.ofMillis(200))
                     .until(() -> {
                         if (!process.isAlive()) {
+                            // A gateway that refuses its configuration says why in its last line.
                             throw new LabException(name + " exited with code " + process.exitValue() + " while starting: "
-                                    + log.tail(5).replace('\n', ' '));
+                                    + log.tailSince(logStart, 1));
                         }
                         try {
                             return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
@@ -82,7 +87,7 @@ public final class GatewayProcess implements AutoCloseable {
                     });
         } catch (ConditionTimeoutException e) {
             throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s; last log lines: "
-                    + log.tail(5).replace('\n', ' '));
+                    + log.tailSince(logStart, 5).replace('\n', ' '));
         }
     }
 
