@@ -1,5 +1,6 @@
 package io.pgresilience.faults;
 
+import io.pgresilience.lab.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,6 +31,8 @@ public final class InJvmFaultProxy implements FaultProxy {
 
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int CHUNK = 32 * 1024;
+    /** How long disable() waits for the accepting thread to let go of the listening socket (it takes microseconds). */
+    private static final java.time.Duration ACCEPTOR_EXIT = java.time.Duration.ofSeconds(2);
 
     private final String name;
     private final InetAddress listenAddress;
@@ -38,6 +41,7 @@ public final class InJvmFaultProxy implements FaultProxy {
     private final ScheduledExecutorService timers;
     private volatile InetSocketAddress upstream;
     private volatile ServerSocket server;
+    private Thread acceptor;
     private volatile int port;
     private volatile boolean closed;
 
@@ -56,7 +60,9 @@ public final class InJvmFaultProxy implements FaultProxy {
 
     /** A proxy on the given address and port (0: any free port), e.g. 0.0.0.0 for containers to reach it. */
     public static InJvmFaultProxy start(String name, InetAddress listen, int port, String upstreamHost, int upstreamPort) {
-        InJvmFaultProxy proxy = new InJvmFaultProxy(name, listen, port, InetSocketAddress.createUnresolved(upstreamHost, upstreamPort));
+        // A free port is chosen outside the ephemeral range: disable/enable listens again on it (Ports says why).
+        int listenPort = port == 0 ? Ports.free(listen) : port;
+        InJvmFaultProxy proxy = new InJvmFaultProxy(name, listen, listenPort, InetSocketAddress.createUnresolved(upstreamHost, upstreamPort));
         proxy.enable();
         return proxy;
     }
@@ -102,7 +108,7 @@ public final class InJvmFaultProxy implements FaultProxy {
             s.bind(new InetSocketAddress(listenAddress, port), 128);
             port = s.getLocalPort();
             server = s;
-            Thread acceptor = daemon(() -> acceptLoop(s), "proxy-" + name + "-accept");
+            acceptor = daemon(() -> acceptLoop(s), "proxy-" + name + "-accept");
             acceptor.start();
         } catch (IOException e) {
             throw new IllegalStateException("proxy " + name + " cannot listen on " + listenAddress.getHostAddress() + ":"
@@ -111,11 +117,25 @@ public final class InJvmFaultProxy implements FaultProxy {
     }
 
     @Override
-    public synchronized void disable() {
-        ServerSocket s = server;
-        server = null;
-        closeQuietly(s);
-        links.forEach(Link::close);
+    public void disable() {
+        Thread stillAccepting;
+        synchronized (this) {
+            ServerSocket s = server;
+            server = null;
+            stillAccepting = acceptor;
+            acceptor = null;
+            closeQuietly(s);
+            links.forEach(Link::close);
+        }
+        // close() returns while the acceptor may still sit in accept(), which holds the listening socket open: an
+        // enable() right after would find the port in use. Outside the lock, as the acceptor may need it to finish.
+        if (stillAccepting != null && stillAccepting != Thread.currentThread()) {
+            try {
+                stillAccepting.join(ACCEPTOR_EXIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override

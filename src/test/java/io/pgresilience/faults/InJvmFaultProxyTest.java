@@ -273,6 +273,20 @@ class InJvmFaultProxyTest {
     }
 
     @Test
+    void enableRightAfterDisableListensAgainOnTheSamePort() throws IOException {
+        // The acceptor blocked in accept() keeps the listening socket open for a moment after close() returns.
+        int port = proxy.listenPort();
+        for (int i = 0; i < 300; i++) {
+            proxy.disable();
+            proxy.enable();
+        }
+        assertThat(proxy.listenPort()).isEqualTo(port);
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s)).isLessThan(500);
+        }
+    }
+
+    @Test
     void noConnectionSurvivesADisableThatRacesWithItsAccept() throws Exception {
         for (int round = 0; round < 30; round++) {
             java.util.List<Socket> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
