@@ -24,7 +24,7 @@ public final class EvidenceReport {
                 && evidence.history().operations().stream().anyMatch(o -> o.startMs() >= m.healAtMs());
         f.put("time to recover (heal → sustained success)", !requestsAfterHeal ? "—"
                 : m.recoverMs() == null ? "not recovered" : m.recoverMs() + " ms");
-        f.put("RTO (fault → first acknowledged write begun after it)", m.rtoMs() == null ? "—" : m.rtoMs() + " ms");
+        f.put("RTO (fault, or node down, → first acknowledged write begun after it)", m.rtoMs() == null ? "—" : m.rtoMs() + " ms");
         Verdict v = evidence.verdict();
         if (v != null) {
             f.put("acknowledged writes lost (RPO)", v.lost().size() + " of " + v.acknowledged() + " acknowledged");

@@ -15,6 +15,8 @@ public final class History {
     public static final String FAULT = "fault";
     /** The event that ends it. */
     public static final String HEAL = "heal";
+    /** A stopped node is gone (its stop returned); it may acknowledge writes between the fault and this. */
+    public static final String DOWN = "down";
 
     /** A moment the suite acted: "fault", "heal", "promoted"... */
     public record Event(String name, String description, long atMs) {

@@ -9,8 +9,8 @@ import java.util.TreeMap;
 
 /**
  * The figures of SPEC §5, computed from a history: time to detect (fault → first failed answer), time to recover
- * (heal → the start of answers that stay successful), failover RTO (fault → first acknowledged write begun after
- * it), and status counts and latency percentiles while the fault lasted.
+ * (heal → the start of answers that stay successful), failover RTO (fault, or the moment a stopped
+ * node is down, → first acknowledged write begun after it), and status counts and latency percentiles while the fault lasted.
  */
 public record Metrics(
         Long faultAtMs,
@@ -36,9 +36,11 @@ public record Metrics(
         Optional<Operation> firstFailure = ops.stream()
                 .filter(o -> o.endMs() >= fault && !o.ok())
                 .min(Comparator.comparingLong(Operation::endMs));
+        // A stopped node can acknowledge writes until it is down: the outage is measured from then.
+        long outage = history.first(History.DOWN).filter(d -> d >= fault).orElse(fault);
         Long rto = ops.stream()
-                .filter(o -> o.isWrite() && o.ok() && o.startMs() >= fault)
-                .map(o -> o.endMs() - fault)
+                .filter(o -> o.isWrite() && o.ok() && o.startMs() >= outage)
+                .map(o -> o.endMs() - outage)
                 .min(Long::compare).orElse(null);
         long windowEnd = heal != null ? heal : Long.MAX_VALUE;
         List<Operation> during = ops.stream().filter(o -> o.startMs() >= fault && o.startMs() <= windowEnd).toList();

@@ -99,7 +99,7 @@ public final class TimelineSvg {
             svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                     + "stroke-dasharray=\"4,3\"><title>%s</title></line>%n", x, TOP - 4, x, TOP + plotH, escape(e.description())));
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#555\">%s</text>%n", x + 3,
-                    TOP + 10 + 12 * (row++ % 3), escape(e.name())));
+                    TOP + 10 + 12 * (row++ % 4), escape(e.name())));
         }
         // legend
         int lx = LEFT;

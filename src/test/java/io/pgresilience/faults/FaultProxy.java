@@ -20,7 +20,8 @@ public interface FaultProxy extends AutoCloseable {
 
     int upstreamPort();
 
-    /** Re-points new connections at another server (a VIP moving to the new primary). */
+    /** Re-points the proxy at another server (a VIP moving to the new primary): open connections are closed, as
+     *  Toxiproxy does when an upstream changes; new ones go to the new server. */
     void upstream(String host, int port);
 
     /** Toxiproxy's enabled=true: listen again. */

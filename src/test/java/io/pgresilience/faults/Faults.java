@@ -1,6 +1,7 @@
 package io.pgresilience.faults;
 
 import io.pgresilience.evidence.Evidence;
+import io.pgresilience.evidence.History;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.session.Session;
@@ -32,6 +33,8 @@ public final class Faults {
     public void stop(DbNode node, StopMode mode) {
         evidence.fault("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
         node.stop(mode);
+        // Until the stop returns the node may still acknowledge writes: outages are measured from here.
+        evidence.event(History.DOWN, node.name() + " is down");
     }
 
     public void start(DbNode node) {

@@ -93,8 +93,14 @@ public final class InJvmFaultProxy implements FaultProxy {
     }
 
     @Override
-    public void upstream(String host, int upstreamPort) {
-        this.upstream = InetSocketAddress.createUnresolved(host, upstreamPort);
+    public synchronized void upstream(String host, int upstreamPort) {
+        // As in Toxiproxy, where a new upstream stops and starts the proxy: connections to the old one are closed.
+        InetSocketAddress next = InetSocketAddress.createUnresolved(host, upstreamPort);
+        if (next.equals(upstream)) {
+            return;
+        }
+        this.upstream = next;
+        links.forEach(Link::close);
     }
 
     @Override

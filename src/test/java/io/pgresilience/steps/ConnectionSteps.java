@@ -187,7 +187,7 @@ public class ConnectionSteps {
         }
         gateway.evidence().note("requests failed by the drop", Integer.toString(statuses.size()));
         assertThat("requests that started after the drop and still failed", failedLater, is(empty()));
-        assertThat("status of each request the drop failed", statuses, everyItem(is(503)));
+        assertThat("the requests the drop failed answered " + statuses + "; each must be 503", statuses, everyItem(is(503)));
     }
 
     @Then("the next requests succeed")
