@@ -164,7 +164,7 @@ public class FailoverSteps {
         gateway.evidence().note("promotion (after the primary was lost)", "+" + (promoted - fault) + " ms");
     }
 
-    /** "12 writes: 8 no answer (timed out after 3000 ms), 4 × 503" — what the gateway answered since a moment. */
+    /** "12 ended: 4 × 503, 8 × no answer (SocketTimeoutException: Read timed out)": what the writes begun since a moment got. */
     private static String writesSince(History h, long fromMs) {
         List<Operation> writes = h.operations().stream().filter(o -> o.isWrite() && o.startMs() >= fromMs).toList();
         if (writes.isEmpty()) {
