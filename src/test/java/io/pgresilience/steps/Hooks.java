@@ -40,6 +40,11 @@ public class Hooks {
 
     @Before(order = 0)
     public void prepare(Scenario scenario) {
+        if (!gateway.target().has(Capability.LAB_CONTROL) && scenario.getSourceTagNames().contains("@input-safety")) {
+            // The guard rails need no fault, so they run against a gateway whose database the suite does not control.
+            gatewayLogOffset = gateway.target().log().size();
+            return;
+        }
         gateway.require(Capability.LAB_CONTROL);
         lab.markLogs();
         gateway.prepare(gateway.target().defaultTopology());
