@@ -5,16 +5,10 @@ import static org.awaitility.Awaitility.await;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.pgresilience.config.Settings;
-import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.LabException;
 import io.pgresilience.lab.Ports;
 import io.pgresilience.faults.LabNetwork;
-import io.pgresilience.target.Capability;
-import io.pgresilience.target.GatewayLog;
-import io.pgresilience.target.GatewayProfile;
-import io.pgresilience.target.GatewayTarget;
-import io.pgresilience.target.ReferenceGatewaySetup;
-import io.pgresilience.target.Topology;
+import io.pgresilience.target.ReferenceGatewayTarget;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,10 +16,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.awaitility.core.ConditionTimeoutException;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
@@ -36,102 +28,23 @@ import org.testcontainers.utility.DockerImageName;
  * database only through the suite's fault proxies (host.containers.internal:port), exactly as configured for the
  * local JVM (same GATEWAY_* environment, only it listens on 0.0.0.0), and offers the same capabilities.
  */
-public final class ReferenceGatewayContainer implements GatewayTarget {
+public final class ReferenceGatewayContainer extends ReferenceGatewayTarget {
 
     static final int PORT = 8000;
 
-    private final Settings settings;
     private final ContainerCluster cluster;
-    private final ReferenceGatewaySetup setup;
     private final GatewayImage image;
-    private final Path logFile;
-    private final String token = EmbeddedCluster.newSecret();
     private GenericContainer<?> container;
     private ContainerLogFile containerLog;
-    private Topology topology = Topology.MULTI_HOST;
-    private long startedForGeneration = -1;
-    private String baseUrl;
 
     ReferenceGatewayContainer(Settings settings, ContainerCluster cluster, LabNetwork network, Path logsDir) {
-        this.settings = settings;
+        super(settings, cluster, network, logsDir.resolve("reference-gateway-container.log"));
         this.cluster = cluster;
-        this.setup = new ReferenceGatewaySetup(settings, cluster, network);
         this.image = new GatewayImage(settings.text("lab.gateway-base-image"), cluster.labels(), cluster.engine());
-        this.logFile = logsDir.resolve("reference-gateway-container.log");
     }
 
     @Override
-    public String name() {
-        return "reference";
-    }
-
-    @Override
-    public String version() {
-        return io.pgresilience.gateway.ReferenceGateway.VERSION;
-    }
-
-    @Override
-    public GatewayProfile profile() {
-        return GatewayProfile.REFERENCE;
-    }
-
-    @Override
-    public String baseUrl() {
-        return baseUrl;
-    }
-
-    @Override
-    public String token() {
-        return token;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return EnumSet.allOf(Capability.class);
-    }
-
-    @Override
-    public String databaseRole() {
-        return cluster.gatewayRole();
-    }
-
-    @Override
-    public Topology topology() {
-        return topology;
-    }
-
-    @Override
-    public Topology defaultTopology() {
-        return Topology.MULTI_HOST;
-    }
-
-    @Override
-    public boolean supports(Topology t) {
-        return true;
-    }
-
-    @Override
-    public void prepare(Topology wanted) {
-        boolean reusable = running() && wanted == topology && startedForGeneration == cluster.generation();
-        // A running gateway must find its way back to the repaired lab by itself, within the recover deadline.
-        if (reusable && recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
-            return;
-        }
-        stopContainer();
-        topology = wanted;
-        start();
-        awaitHttp200(baseUrl + profile().readinessPath(), settings.millis("deadline.gateway-start-ms"));
-    }
-
-    /** A new container from the same image and configuration, as a rolling deploy would start. */
-    @Override
-    public void restart() {
-        stopContainer();
-        start();
-        awaitHttp200(baseUrl + profile().livenessPath(), settings.millis("deadline.gateway-start-ms"));
-    }
-
-    private void start() {
+    protected void startGateway() {
         int hostPort = Ports.requireFree(settings.integer("gateway.port"), "the reference gateway");
         String host = cluster.engine().host();
         // GATEWAY_PARENT_PID=0: the suite's JVM is not visible from the container; teardown and labels remove it.
@@ -163,7 +76,6 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
         }
         container = c;
         baseUrl = "http://" + host + ":" + hostPort;
-        startedForGeneration = cluster.generation();
     }
 
     private static boolean isLoopback(String host) {
@@ -171,7 +83,8 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
     }
 
     /** Polls the URL until it answers 200; fails at once, with the log's last lines, if the container exits. */
-    private void awaitHttp200(String url, Duration within) {
+    @Override
+    protected void awaitHttp200(String url, Duration within) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
         try {
@@ -196,7 +109,8 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
     }
 
     /** As for the local JVM: a gateway that did not recover by itself is said so, then restarted. */
-    private boolean recoversWithin(String url, Duration within) {
+    @Override
+    protected boolean recoversWithin(String url, Duration within) {
         try {
             awaitHttp200(url, within);
             return true;
@@ -207,7 +121,8 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
         }
     }
 
-    private boolean running() {
+    @Override
+    protected boolean running() {
         return state().map(s -> Boolean.TRUE.equals(s.getState().getRunning())).orElse(false);
     }
 
@@ -229,44 +144,14 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
     }
 
     @Override
-    public int poolIdleSize() {
-        return setup.poolIdleSize();
-    }
-
-    @Override
-    public int poolMaxSize() {
-        return setup.poolMaxSize();
-    }
-
-    @Override
-    public Duration poolTimeout() {
-        return setup.poolTimeout();
-    }
-
-    @Override
-    public Duration statementTimeout() {
-        return setup.statementTimeout();
-    }
-
-    @Override
-    public Duration requestBound() {
-        return setup.requestBound();
-    }
-
-    @Override
-    public GatewayLog log() {
-        return new GatewayLog(logFile);
-    }
-
-    @Override
     public Map<String, String> describe() {
         String where = container == null ? "" : " in container " + cluster.labels().name("gateway") + " (image FROM "
                 + settings.text("lab.gateway-base-image") + ")";
-        return setup.describe("reference-gateway " + version() + where, pid(),
-                baseUrl == null ? "-" : setup.databaseUrl(topology));
+        return setup.describe("reference-gateway " + version() + where, pid(), databaseUrl());
     }
 
-    private void stopContainer() {
+    @Override
+    protected void stopGateway() {
         if (container != null) {
             container.stop();
             container = null;
@@ -280,7 +165,7 @@ public final class ReferenceGatewayContainer implements GatewayTarget {
     @Override
     public void close() {
         try {
-            stopContainer();
+            stopGateway();
         } finally {
             image.remove();
         }

@@ -1,0 +1,157 @@
+package io.pgresilience.target;
+
+import io.pgresilience.config.Settings;
+import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.lab.DbCluster;
+import io.pgresilience.lab.EmbeddedCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The reference gateway as a target, whichever way it is started (a JVM of the suite's, or a container): what it is,
+ * how it is configured, and when it must be started again. Subclasses only start, stop and watch it.
+ */
+public abstract class ReferenceGatewayTarget implements GatewayTarget {
+
+    protected final Settings settings;
+    protected final ReferenceGatewaySetup setup;
+    protected final Path logFile;
+    protected final String token = EmbeddedCluster.newSecret();
+    private final DbCluster cluster;
+    protected Topology topology = Topology.MULTI_HOST;
+    private long startedForGeneration = -1;
+    protected String baseUrl;
+
+    protected ReferenceGatewayTarget(Settings settings, DbCluster cluster, LabNetwork network, Path logFile) {
+        this.settings = settings;
+        this.cluster = cluster;
+        this.setup = new ReferenceGatewaySetup(settings, cluster, network);
+        this.logFile = logFile;
+    }
+
+    /** Starts the gateway for the current topology and sets {@link #baseUrl}; does not wait for it. */
+    protected abstract void startGateway();
+
+    protected abstract void stopGateway();
+
+    protected abstract boolean running();
+
+    /** Polls the URL until it answers 200; fails at once if the gateway exits. */
+    protected abstract void awaitHttp200(String url, Duration within);
+
+    /** Whether the gateway is ready again within the deadline; if not, it is said on the console. */
+    protected abstract boolean recoversWithin(String url, Duration within);
+
+    @Override
+    public final void prepare(Topology wanted) {
+        boolean reusable = running() && wanted == topology && startedForGeneration == cluster.generation();
+        // A running gateway must find its way back to the repaired lab by itself, within the recover deadline.
+        if (reusable && recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
+            return;
+        }
+        stopGateway();
+        topology = wanted;
+        start();
+        awaitHttp200(baseUrl + profile().readinessPath(), settings.millis("deadline.gateway-start-ms"));
+    }
+
+    /** A new gateway with the same configuration, as a rolling deploy would start. */
+    @Override
+    public final void restart() {
+        stopGateway();
+        start();
+        awaitHttp200(baseUrl + profile().livenessPath(), settings.millis("deadline.gateway-start-ms"));
+    }
+
+    private void start() {
+        startGateway();
+        startedForGeneration = cluster.generation();
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public String version() {
+        return io.pgresilience.gateway.ReferenceGateway.VERSION;
+    }
+
+    @Override
+    public GatewayProfile profile() {
+        return GatewayProfile.REFERENCE;
+    }
+
+    @Override
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    @Override
+    public String token() {
+        return token;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.allOf(Capability.class);
+    }
+
+    @Override
+    public String databaseRole() {
+        return cluster.gatewayRole();
+    }
+
+    @Override
+    public Topology topology() {
+        return topology;
+    }
+
+    @Override
+    public Topology defaultTopology() {
+        return Topology.MULTI_HOST;
+    }
+
+    @Override
+    public boolean supports(Topology t) {
+        return true;
+    }
+
+    @Override
+    public int poolIdleSize() {
+        return setup.poolIdleSize();
+    }
+
+    @Override
+    public int poolMaxSize() {
+        return setup.poolMaxSize();
+    }
+
+    @Override
+    public Duration poolTimeout() {
+        return setup.poolTimeout();
+    }
+
+    @Override
+    public Duration statementTimeout() {
+        return setup.statementTimeout();
+    }
+
+    @Override
+    public Duration requestBound() {
+        return setup.requestBound();
+    }
+
+    @Override
+    public GatewayLog log() {
+        return new GatewayLog(logFile);
+    }
+
+    /** The database URL the gateway is given, or "-" before it was started. */
+    protected String databaseUrl() {
+        return baseUrl == null ? "-" : setup.databaseUrl(topology);
+    }
+}
