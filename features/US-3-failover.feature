@@ -8,7 +8,10 @@ Feature: Database Failover
   # Correctness is judged from the history of every request made during the fault (Jepsen's ok/fail/unknown)
   # against the final contents of the database. In FO-03 the gateway restarts while both nodes accept writes: a
   # gateway that takes the first writable host it finds then writes to the stale one. In FO-01 the replication link breaks just before the primary
-  # crashes: the window in which asynchronous replication loses acknowledged writes and synchronous must not.
+  # crashes: the window in which asynchronous replication loses acknowledged writes and synchronous must not. When
+  # the standby stays away longer than the statement timeout, PostgreSQL gives up waiting for it and keeps the commit
+  # locally with only a warning: a gateway must not acknowledge such a commit, or the failover loses it.
+  # RTO counts from the moment the primary is lost, not from the promotion.
 
   @story @failover
   Scenario: Primary failover to replica
@@ -38,6 +41,19 @@ Feature: Database Failover
       | a multi-host URL                            | asynchronous |
       | a single-host URL through a re-pointed proxy | synchronous  |
       | a single-host URL through a re-pointed proxy | asynchronous |
+
+  @FO-01 @failover
+  Scenario: FO-01 Primary failover after the standby was away longer than the statement timeout
+    Given the gateway reaches the database through a multi-host URL
+    And the standby replicates with synchronous replication
+    And background traffic flows through the gateway
+    When the replication link to the standby breaks
+    And the standby stays away longer than the gateway's statement timeout
+    And the primary fails
+    And replica is promoted
+    Then writes resume on the new primary within the RTO deadline
+    And no acknowledged write was lost where synchronous replication promises it
+    And no write that failed was applied
 
   @FO-02 @failover
   Scenario: FO-02 Replica lag

@@ -5,7 +5,8 @@ Feature: Transaction Safety
   So that no failure leaves corrupt or half-written data behind
 
   # Source: ContextForge issue #2466, section 4 (TX-01..TX-03). The plan states no user story for these; they
-  # guard the data integrity that US-1..US-3 rely on.
+  # guard the data integrity that US-1..US-3 rely on. TX-01 follows the plan's expected result, "one aborted": the
+  # deadlock victim's client is told (409), so two successes fail the scenario. A timeout is answered 504 (or 503).
 
   @TX-01 @transaction
   Scenario: TX-01 Deadlock between two gateway transactions

@@ -26,6 +26,9 @@ public record ApiError(int status, String error, String message) {
         if (config.has(Defect.DEADLOCK_AS_500) && mapped.error().equals("deadlock_detected")) {
             return new ApiError(500, "internal_error", "Internal Server Error");
         }
+        if (config.has(Defect.TIMEOUT_AS_404) && mapped.error().equals("statement_timeout")) {
+            return new ApiError(404, "not_found", mapped.message());
+        }
         return mapped;
     }
 
@@ -69,6 +72,21 @@ public record ApiError(int status, String error, String message) {
             return new ApiError(400, "bad_request", "the database refused the data (SQLSTATE " + state + ")");
         }
         return new ApiError(500, "internal_error", "Internal Server Error");
+    }
+
+    /** No connection could be had because the database cannot be reached (not because the pool is busy). */
+    static boolean unreachable(Throwable failure) {
+        String state = sqlState(failure);
+        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+            return true;
+        }
+        SQLTransientConnectionException timeout = firstOf(failure, SQLTransientConnectionException.class);
+        return timeout != null && timeout.getCause() != null;
+    }
+
+    /** The pool gave no connection within its timeout. */
+    static boolean noConnection(Throwable failure) {
+        return firstOf(failure, SQLTransientConnectionException.class) != null;
     }
 
     /** The first SQLSTATE along the cause chain: Hikari wraps the driver's exception. */

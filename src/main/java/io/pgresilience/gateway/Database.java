@@ -87,6 +87,7 @@ public final class Database implements AutoCloseable {
         long start = System.nanoTime();
         Connection connection = null;
         boolean ok = false;
+        boolean leaked = false;
         try {
             connection = pool.getConnection();
             T result;
@@ -95,6 +96,10 @@ public final class Database implements AutoCloseable {
                 try {
                     result = work.run(connection);
                 } catch (SQLException | RuntimeException e) {
+                    if (config.has(Defect.LEAK_ON_DEADLOCK) && "40P01".equals(ApiError.sqlState(e))) {
+                        leaked = true; // the defect: the aborted transaction stays open and the connection is kept
+                        throw e;
+                    }
                     rollbackQuietly(connection);
                     throw e;
                 }
@@ -105,14 +110,14 @@ public final class Database implements AutoCloseable {
             ok = true;
             return result;
         } finally {
-            if (connection != null && (ok || !config.has(Defect.LEAK_ON_ERROR))) {
+            if (connection != null && !leaked && (ok || !config.has(Defect.LEAK_ON_ERROR))) {
                 connection.close();
             }
             DB_NANOS.get()[0] += System.nanoTime() - start;
         }
     }
 
-    private static void commit(Connection connection) throws SQLException {
+    private void commit(Connection connection) throws SQLException {
         try {
             connection.clearWarnings();
             connection.commit();
@@ -126,6 +131,9 @@ public final class Database implements AutoCloseable {
         // A COMMIT whose wait for the synchronous standby was cancelled (statement_timeout, a cancel) still
         // "succeeds", with only a WARNING: committed locally, maybe not replicated. Acknowledging it could lose it
         // in a failover, so the client is told the truth: outcome unknown.
+        if (config.has(Defect.ACK_CANCELLED_SYNC_COMMIT)) {
+            return;
+        }
         for (java.sql.SQLWarning w = connection.getWarnings(); w != null; w = w.getNextWarning()) {
             if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
                 throw new CommitOutcomeUnknown(new SQLException(w.getMessage(), "08000"));

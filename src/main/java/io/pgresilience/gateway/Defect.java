@@ -34,7 +34,25 @@ public enum Defect {
     /** Reads are served by the (possibly lagging) standby. */
     READS_FROM_STANDBY("reads-from-standby"),
     /** Bearer tokens are looked up in the database; a database error becomes 401. */
-    AUTH_NEEDS_DB("auth-needs-db");
+    AUTH_NEEDS_DB("auth-needs-db"),
+    /** Connections have no socket timeout: a query whose answer never comes hangs its request for ever. */
+    NO_SOCKET_TIMEOUT("no-socket-timeout"),
+    /** A write that finds no database connection answers 500 (reads still answer 503). */
+    HTTP_500_FOR_FAILED_WRITES("500-for-failed-writes"),
+    /** A write that finds no database connection is answered 201 anyway, though nothing was written. */
+    ACK_FAILED_WRITES("ack-failed-writes"),
+    /** Readiness that cannot reach the database answers 503 and 200 in turn (a cached status). */
+    FLAPPING_READINESS("flapping-readiness"),
+    /** A 503 for an unreachable database comes only after 8 s (inside the old 10 s deadlines). */
+    LATE_503("late-503"),
+    /** A deadlock is answered 409 but never written to the log. */
+    DEADLOCK_UNLOGGED("deadlock-unlogged"),
+    /** A statement timeout is answered 404 (its message still names the timeout). */
+    TIMEOUT_AS_404("timeout-as-404"),
+    /** A transaction chosen as deadlock victim is neither rolled back nor given back to the pool. */
+    LEAK_ON_DEADLOCK("leak-on-deadlock"),
+    /** A commit whose wait for the synchronous standby was cancelled (kept only locally) is acknowledged. */
+    ACK_CANCELLED_SYNC_COMMIT("ack-cancelled-sync-commit");
 
     private final String switchName;
 

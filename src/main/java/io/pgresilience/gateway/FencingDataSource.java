@@ -72,7 +72,7 @@ final class FencingDataSource implements DataSource {
         PGProperty.CONNECT_TIMEOUT.set(properties, config.connectTimeoutS());
         // The login timeout bounds one host's whole attempt: its handshake as well as the TCP connect.
         PGProperty.LOGIN_TIMEOUT.set(properties, config.connectTimeoutS());
-        PGProperty.SOCKET_TIMEOUT.set(properties, config.socketTimeoutS());
+        PGProperty.SOCKET_TIMEOUT.set(properties, config.has(Defect.NO_SOCKET_TIMEOUT) ? 0 : config.socketTimeoutS());
         PGProperty.TCP_KEEP_ALIVE.set(properties, true);
         PGProperty.APPLICATION_NAME.set(properties, "reference-gateway");
         if (!config.has(Defect.NO_STATEMENT_TIMEOUT)) {

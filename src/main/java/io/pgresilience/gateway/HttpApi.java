@@ -23,6 +23,7 @@ public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_NAME = 255;
+    private static final String INSTANCE = java.util.UUID.randomUUID().toString();
 
     /** A failure that already knows its HTTP answer. */
     private static final class Refusal extends RuntimeException {
@@ -38,6 +39,7 @@ public final class HttpApi {
     private final Database db;
     private final Catalog catalog;
     private final byte[] token;
+    private final java.util.concurrent.atomic.AtomicLong readinessFailures = new java.util.concurrent.atomic.AtomicLong();
 
     public HttpApi(GatewayConfig config, Database db, Catalog catalog) {
         this.config = config;
@@ -57,7 +59,10 @@ public final class HttpApi {
         app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
         app.get("/health/ready", this::ready);
         app.get("/health/pool", ctx -> ctx.json(db.poolStats()));
-        app.get("/version", ctx -> ctx.json(Map.of("name", "reference-gateway", "version", ReferenceGateway.VERSION)));
+        // What the running process itself uses (not what it was meant to be given): an instance id new at every start,
+        // its pid and the database hosts its pool connects to.
+        app.get("/version", ctx -> ctx.json(Map.of("name", "reference-gateway", "version", ReferenceGateway.VERSION,
+                "instance", INSTANCE, "pid", ProcessHandle.current().pid(), "database_hosts", db.hosts())));
 
         app.get("/api/servers", ctx -> ctx.json(catalog.servers(emptyToNull(ctx.queryParam("name")))));
         app.post("/api/servers", this::createServer);
@@ -66,7 +71,14 @@ public final class HttpApi {
         app.post("/api/tools", this::createTool);
 
         app.exception(Refusal.class, (e, ctx) -> answer(ctx, e.error, null));
-        app.exception(Exception.class, (e, ctx) -> answer(ctx, ApiError.of(e, config), e));
+        app.exception(Exception.class, (e, ctx) -> {
+            ApiError error = ApiError.of(e, config);
+            if (config.has(Defect.HTTP_500_FOR_FAILED_WRITES) && ctx.method() == io.javalin.http.HandlerType.POST
+                    && ApiError.noConnection(e)) {
+                error = new ApiError(500, "internal_error", "Internal Server Error");
+            }
+            answer(ctx, error, e);
+        });
         app.error(404, ctx -> {
             if (ctx.result() == null || ctx.result().isEmpty()) {
                 ctx.json(Map.of("error", "not_found", "message", "no such endpoint"));
@@ -104,6 +116,10 @@ public final class HttpApi {
             db.ping();
             ctx.json(Map.of("status", "ready", "database", "ok"));
         } catch (SQLException e) {
+            if (config.has(Defect.FLAPPING_READINESS) && readinessFailures.incrementAndGet() % 2 == 0) {
+                ctx.json(Map.of("status", "ready", "database", "ok (cached)"));
+                return;
+            }
             ApiError error = ApiError.of(e, config);
             if (error.status() == 504) {
                 error = new ApiError(503, "database_unavailable", error.message());
@@ -123,7 +139,15 @@ public final class HttpApi {
         for (JsonNode t : toolNodes) {
             tools.add(new Catalog.ToolSpec(name(t, "name"), text(t, "url")));
         }
-        ctx.status(201).json(catalog.createServer(name, text(body, "url"), text(body, "description"), tools));
+        try {
+            ctx.status(201).json(catalog.createServer(name, text(body, "url"), text(body, "description"), tools));
+        } catch (SQLException e) {
+            if (config.has(Defect.ACK_FAILED_WRITES) && ApiError.noConnection(e)) {
+                ctx.status(201).json(Map.of("name", name, "tools", List.of()));
+                return;
+            }
+            throw e;
+        }
     }
 
     private void createTool(Context ctx) throws SQLException {
@@ -146,10 +170,19 @@ public final class HttpApi {
     private void answer(Context ctx, ApiError error, Exception cause) {
         if (error.status() == 503) {
             ctx.header("Retry-After", Integer.toString(config.retryAfterS()));
+            if (config.has(Defect.LATE_503) && cause != null && ApiError.unreachable(cause)) {
+                try {
+                    Thread.sleep(8_000); // the defect: a 503 that comes far later than the pool timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         if (cause != null) {
             String state = ApiError.sqlState(cause);
-            if ("40P01".equals(state)) {
+            if ("40P01".equals(state) && config.has(Defect.DEADLOCK_UNLOGGED)) {
+                LOG.debug("not logged");
+            } else if ("40P01".equals(state)) {
                 LOG.warn("deadlock detected (SQLSTATE 40P01) on {} {}: {}", ctx.method(), ctx.path(), firstLine(cause));
             } else if (error.status() >= 500 || state != null) {
                 LOG.warn("{} {} -> {} {} (SQLSTATE {}): {}", ctx.method(), ctx.path(), error.status(), error.error(),

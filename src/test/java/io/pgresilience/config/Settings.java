@@ -56,6 +56,12 @@ public final class Settings {
         return v.trim();
     }
 
+    /** A setting that may be absent (e.g. a per-target override). */
+    public java.util.Optional<String> optional(String key) {
+        String v = values.getProperty(key, System.getProperty(key));
+        return v == null || v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(v.trim());
+    }
+
     public long number(String key) {
         String v = text(key);
         try {

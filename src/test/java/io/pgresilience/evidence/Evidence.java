@@ -16,6 +16,10 @@ public final class Evidence {
     private final String scenarioKey = "s" + SCENARIOS.incrementAndGet();
     private final Map<String, String> notes = new LinkedHashMap<>();
     private Verdict verdict;
+    private Judge.Judgement judgement;
+    private boolean outage;
+    private final java.util.Set<String> allowedInFault = new java.util.TreeSet<>();
+    private String lossAllowed;
 
     public History history() {
         return history;
@@ -32,6 +36,42 @@ public final class Evidence {
 
     public void fault(String description) {
         history.mark(History.FAULT, description);
+    }
+
+    /** A fault that makes the database unusable until it heals: detection is held to its SLO, readiness must stay 503. */
+    public void outage(String description) {
+        outage = true;
+        fault(description);
+    }
+
+    public boolean isOutage() {
+        return outage;
+    }
+
+    /** An answer the scenario expects in its fault window besides success and a database 503/504, as "409 deadlock_detected". */
+    public void allowInFault(int status, String errorCode) {
+        allowedInFault.add(status + " " + errorCode);
+    }
+
+    public java.util.Set<String> allowedInFault() {
+        return java.util.Set.copyOf(allowedInFault);
+    }
+
+    /** Acknowledged writes may be lost, and why (asynchronous replication across a failover); they are reported as RPO. */
+    public void allowLoss(String why) {
+        lossAllowed = why;
+    }
+
+    public String lossAllowed() {
+        return lossAllowed;
+    }
+
+    public void judgement(Judge.Judgement j) {
+        this.judgement = j;
+    }
+
+    public Judge.Judgement judgement() {
+        return judgement;
     }
 
     public void heal(String description) {

@@ -1,7 +1,9 @@
 package io.pgresilience.evidence;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,6 +19,14 @@ public final class History {
     public static final String HEAL = "heal";
     /** A stopped node is gone (its stop returned); it may acknowledge writes between the fault and this. */
     public static final String DOWN = "down";
+    /** The system is degraded before the fault proper (e.g. the replication link is cut): answers are judged from here. */
+    public static final String DEGRADED = "replication cut";
+    /** A deliberate restart of the gateway: connections to it may be refused until it answers again. */
+    public static final String RESTART = "restart";
+
+    /** A request that has begun and not yet ended. */
+    public record Pending(long index, String kind, String key, long startMs) {
+    }
 
     /** A moment the suite acted: "fault", "heal", "promoted"... */
     public record Event(String name, String description, long atMs) {
@@ -26,19 +36,47 @@ public final class History {
     private final AtomicLong counter = new AtomicLong();
     private final List<Operation> operations = new ArrayList<>();
     private final List<Event> events = new ArrayList<>();
+    private final Map<Long, Pending> pending = new LinkedHashMap<>();
+
+    /** A finished history, for judging a snapshot. */
+    static History of(List<Operation> ops, List<Event> events) {
+        History h = new History();
+        h.operations.addAll(ops);
+        h.events.addAll(events);
+        return h;
+    }
 
     /** Milliseconds since the history began. */
     public long now() {
         return (System.nanoTime() - originNanos) / 1_000_000;
     }
 
-    public Operation record(String kind, String key, long startMs, long endMs, int status, String error, String detail) {
-        Operation op = new Operation(counter.incrementAndGet(), kind, key, startMs, endMs, status,
-                Outcome.of(status, error), error, detail);
+    /** A request begins: until it is recorded it is pending, and the judge sees how long it has been hanging. */
+    public Pending begin(String kind, String key) {
+        Pending p = new Pending(counter.incrementAndGet(), kind, key, now());
         synchronized (operations) {
+            pending.put(p.index(), p);
+        }
+        return p;
+    }
+
+    /** The request has ended (with an answer, or with none: status 0). */
+    public Operation record(Pending begun, int status, String error, String message, boolean retryAfter, String detail) {
+        long end = now();
+        Operation op = new Operation(begun.index(), begun.kind(), begun.key(), begun.startMs(), end, status,
+                Outcome.of(status, error), error, message, retryAfter, detail);
+        synchronized (operations) {
+            pending.remove(begun.index());
             operations.add(op);
         }
         return op;
+    }
+
+    /** Requests begun and not ended yet. */
+    public List<Pending> pending() {
+        synchronized (operations) {
+            return List.copyOf(pending.values());
+        }
     }
 
     public Event mark(String name, String description) {

@@ -31,7 +31,7 @@ public final class Faults {
     }
 
     public void stop(DbNode node, StopMode mode) {
-        evidence.fault("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
+        evidence.outage("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
         node.stop(mode);
         // Until the stop returns the node may still acknowledge writes: outages are measured from here.
         evidence.event(History.DOWN, node.name() + " is down");
@@ -50,7 +50,7 @@ public final class Faults {
 
     /** enabled=false on every link: connections refused, open ones dropped. */
     public void makeUnreachable() {
-        evidence.fault("proxy enabled=false: the database refuses connections and drops open ones");
+        evidence.outage("proxy enabled=false: the database refuses connections and drops open ones");
         allGatewayLinks().forEach(FaultProxy::disable);
     }
 
@@ -61,7 +61,7 @@ public final class Faults {
 
     /** A blackhole both ways (timeout=0): packets vanish, sockets stay open. */
     public void partition(DbNode node) {
-        evidence.fault("partition: timeout=0 upstream and downstream between gateway and " + node.name());
+        evidence.outage("partition: timeout=0 upstream and downstream between gateway and " + node.name());
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
             p.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
@@ -78,7 +78,7 @@ public final class Faults {
     public void latency(DbNode node, long ms, boolean startsFault) {
         String what = "latency " + ms + " ms downstream between gateway and " + node.name();
         if (startsFault) {
-            evidence.fault(what);
+            evidence.outage(what);
         } else {
             evidence.event("latency", what);
         }
@@ -123,7 +123,7 @@ public final class Faults {
 
     /** A blackhole on the link the standby streams through: the primary goes on alone. */
     public void breakReplication() {
-        evidence.event("replication cut", "timeout=0 both ways on the replication link: the standby receives nothing");
+        evidence.event(History.DEGRADED, "timeout=0 both ways on the replication link: the standby receives nothing");
         FaultProxy link = session.network().replicationLink();
         link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("replication_cut_up"));
         link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("replication_cut_down"));

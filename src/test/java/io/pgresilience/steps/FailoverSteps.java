@@ -2,6 +2,7 @@ package io.pgresilience.steps;
 
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.anEmptyMap;
 import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
@@ -25,6 +26,8 @@ import io.pgresilience.session.Session;
 import io.pgresilience.target.GatewayWorld;
 import io.pgresilience.target.Reply;
 import io.pgresilience.target.Topology;
+import io.pgresilience.support.Wait;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.awaitility.core.ConditionTimeoutException;
 
 /** US-3 and FO-01..FO-03: the primary fails, the standby lags, two primaries accept writes. */
 public class FailoverSteps {
@@ -77,6 +79,9 @@ public class FailoverSteps {
             writtenBefore.add(key);
         }
         primary.waitForCatchup(lab.standby());
+        if (!lab.cluster().synchronous()) {
+            gateway.evidence().allowLoss("asynchronous replication across a failover (counted as RPO)");
+        }
         common.backgroundTrafficFlows();
     }
 
@@ -89,6 +94,9 @@ public class FailoverSteps {
     @Given("the standby replicates with {replication} replication")
     public void theStandbyReplicatesWith(Boolean synchronous) {
         lab.cluster().synchronousReplication(synchronous);
+        if (!synchronous) {
+            gateway.evidence().allowLoss("asynchronous replication across a failover (counted as RPO)");
+        }
         gateway.evidence().note("replication", synchronous ? "synchronous (synchronous_standby_names = '*')" : "asynchronous");
     }
 
@@ -112,6 +120,25 @@ public class FailoverSteps {
         lab.rememberPrimary(lab.primary());
         newPrimary = lab.standby();
         faults.stop(lab.oldPrimary(), StopMode.IMMEDIATE);
+    }
+
+    /**
+     * The standby stays out of reach until a commit's wait for it has outlived the gateway's statement timeout:
+     * PostgreSQL then cancels the wait and keeps the commit locally, with only a warning. Such a commit is not on the
+     * standby, so a gateway that acknowledges it loses it in the failover that follows.
+     */
+    @When("the standby stays away longer than the gateway's statement timeout")
+    public void theStandbyStaysAwayLongerThanTheStatementTimeout() {
+        History h = gateway.evidence().history();
+        long cut = h.first(History.DEGRADED).orElseThrow();
+        long statementTimeout = gateway.target().statementTimeout().toMillis();
+        Operation ended = Wait.until("a write begun after the cut ends after waiting longer than the statement timeout ("
+                        + statementTimeout + " ms)", statementTimeout == 0 ? gateway.bounds().detect()
+                        : gateway.target().statementTimeout().plus(gateway.bounds().requestSlack()), gateway.bounds().poll(),
+                () -> h.operations().stream().filter(o -> o.isWrite() && o.startMs() > cut && o.latencyMs() >= statementTimeout)
+                        .findFirst().orElse(null), java.util.Objects::nonNull);
+        gateway.evidence().event("sync wait cancelled", "a commit waited " + ended.latencyMs() + " ms for the standby; answered "
+                + (ended.status() == 0 ? "nothing" : ended.status() + " " + ended.error()));
     }
 
     @When("replica is promoted")
@@ -144,24 +171,27 @@ public class FailoverSteps {
 
     @Then("writes resume on the new primary within the RTO deadline")
     public void writesResumeOnTheNewPrimary() {
+        // RTO counts from the moment the primary was lost (its stop returned, or it was cut off), not from the promotion.
         History h = gateway.evidence().history();
-        long promoted = h.first("promoted").orElseThrow();
-        Operation first;
-        try {
-            first = await("an acknowledged write after the promotion")
-                    .atMost(gateway.bounds().rto())
-                    .pollInterval(gateway.bounds().poll())
-                    .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= promoted)
-                            .findFirst().orElse(null), java.util.Objects::nonNull);
-        } catch (ConditionTimeoutException e) {
+        long lost = h.first(History.DOWN).or(() -> h.first(History.FAULT)).orElseThrow();
+        long rto = gateway.slo().rto().toMillis();
+        Operation first = Wait.until("an acknowledged write begun after the primary was lost", Duration.ofMillis(
+                        Math.max(0, lost + rto - h.now())), gateway.bounds().poll(),
+                () -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= lost)
+                        .min(java.util.Comparator.comparingLong(Operation::endMs)).orElse(null),
+                java.util.Objects::nonNull, false);
+        if (first == null || first.endMs() - lost > rto) {
             // Say what the gateway did instead: the failure is read by people comparing gateways.
-            throw new AssertionError("no write was acknowledged within " + gateway.bounds().rto().toSeconds()
-                    + " s of the promotion; the writes since then: " + writesSince(h, promoted));
+            throw new AssertionError("no write was acknowledged within the RTO SLO of " + rto + " ms after the primary was lost"
+                    + (first == null ? "" : " (the first came after " + (first.endMs() - lost) + " ms)")
+                    + "; the writes since then: " + writesSince(h, lost));
         }
         assertThat("the acknowledged write " + first.key() + " is on the new primary " + newPrimary.name(),
                 lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", first.key()).getOrDefault(first.key(), 0), is(1));
-        long fault = h.first(History.FAULT).orElseThrow();
-        gateway.evidence().note("promotion (after the primary was lost)", "+" + (promoted - fault) + " ms");
+        h.first("promoted").ifPresent(promoted ->
+                gateway.evidence().note("promotion (after the primary was lost)", "+" + (promoted - lost) + " ms"));
+        gateway.evidence().note("first acknowledged write after the primary was lost", "+" + (first.endMs() - lost) + " ms (RTO SLO "
+                + rto + " ms)");
     }
 
     /** "12 ended: 4 × 503, 8 × no answer (SocketTimeoutException: Read timed out)": what the writes begun since a moment got. */
@@ -179,17 +209,19 @@ public class FailoverSteps {
 
     @Then("the gateway's configuration was not changed")
     public void theGatewaysConfigurationWasNotChanged() {
-        assertThat("the gateway's database URL", gateway.target().describe().get("database URL"),
-                equalTo(gateway.startDatabaseUrl()));
-        assertThat("the gateway process (not restarted)", gateway.target().describe().get("pid"),
-                equalTo(Long.toString(gateway.startPid())));
+        // Read from the running gateway (its own report, or its process), not from what the suite meant to give it.
+        Map<String, String> before = gateway.startConfiguration();
+        Map<String, String> now = gateway.target().observeConfiguration();
+        gateway.evidence().note("the gateway's configuration, as it reports it, before / after", before + " / " + now);
+        assertThat("what the gateway reports of its process and database hosts (" + gateway.target().name() + ")", before,
+                not(anEmptyMap()));
+        assertThat("the gateway's own report of its process and database hosts, after the failover", now, equalTo(before));
     }
 
     @Then("no data corruption should occur")
     public void noDataCorruptionShouldOccur() {
         Verdict v = judgeWrites(newPrimary);
         assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
-        assertThat("writes applied twice", v.duplicates(), is(empty()));
         Map<String, Integer> before = lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", gateway.evidenceKey("before-failover"));
         assertThat("servers written and replicated before the failover", before.keySet(), equalTo(new TreeSet<>(writtenBefore)));
         if (lab.cluster().synchronous()) {
@@ -215,19 +247,12 @@ public class FailoverSteps {
     public void noWriteThatFailedWasApplied() {
         Verdict v = gateway.evidence().verdict() != null ? gateway.evidence().verdict() : judgeWrites(newPrimary);
         assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
-        assertThat("writes applied twice", v.duplicates(), is(empty()));
     }
 
     /** Lets the traffic run until success has lasted the sustain span, stops it, and judges it against the node. */
     private Verdict judgeWrites(DbNode node) {
         if (gateway.workload().running()) {
-            History h = gateway.evidence().history();
-            long heal = h.last(History.HEAL).orElse(0L);
-            await("requests succeed for " + gateway.bounds().sustain().toMillis() + " ms in a row after the failover")
-                    .atMost(gateway.bounds().recover())
-                    .pollInterval(gateway.bounds().poll())
-                    .until(() -> io.pgresilience.evidence.Metrics.recovery(h.operations(), heal,
-                            gateway.bounds().sustain().toMillis()) != null);
+            gateway.letRecoveryShow();
         }
         gateway.stopWorkload();
         String prefix = gateway.workload().prefix();
@@ -314,6 +339,8 @@ public class FailoverSteps {
             Session.get().network().pointVipAt(newPrimary);
             gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
         }
+        // The database is usable again through the new primary: readiness may turn 200 from here, partition or not.
+        gateway.evidence().heal("a new primary accepts writes");
         writesResumeOnTheNewPrimary();
     }
 
@@ -333,15 +360,15 @@ public class FailoverSteps {
     @When("the gateway restarts")
     public void theGatewayRestarts() {
         gateway.require(io.pgresilience.target.Capability.MANAGED_PROCESS);
-        gateway.evidence().event("restart", "the gateway process is restarted (as in a rolling deploy)");
+        gateway.evidence().event(History.RESTART, "the gateway process is restarted (as in a rolling deploy)");
         gateway.target().restart();
-        gateway.evidence().event("restarted", "the gateway answers again");
+        gateway.evidence().heal("the gateway answers again after its restart");
     }
 
     @Then("writes continue on the new primary")
     public void writesContinueOnTheNewPrimary() {
         History h = gateway.evidence().history();
-        long restarted = h.last("restarted").orElseThrow();
+        long restarted = h.last(History.HEAL).orElseThrow();
         await("10 writes acknowledged after the gateway restarted")
                 .atMost(gateway.bounds().rto())
                 .pollInterval(gateway.bounds().poll())

@@ -8,7 +8,6 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
-import static org.hamcrest.Matchers.matchesPattern;
 
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
@@ -89,7 +88,7 @@ public class PoolSteps {
     public void ifTimeoutExceededReturn503() {
         Reply r = extra.get(0).join();
         assertThat("the request that found no free connection: " + r.summary(), r.status(), is(503));
-        r.then().body(matchesPattern(GatewaySteps.DATABASE_ERROR));
+        GatewaySteps.assertNamesTheDatabase(r);
     }
 
     @Then("pool should recover when connections freed")

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -275,5 +276,33 @@ public final class ContextForgeTarget implements GatewayTarget {
     @Override
     public void close() {
         stopProcess();
+    }
+
+    /**
+     * Read from the running process: its pid and start time (/proc/PID/stat, field 22: a restarted process differs)
+     * and the database host and port of the DATABASE_URL in its environment (/proc/PID/environ; the password is not kept).
+     */
+    @Override
+    public Map<String, String> observeConfiguration() {
+        if (process == null || !process.alive()) {
+            return Map.of("process", "not running");
+        }
+        Map<String, String> seen = new LinkedHashMap<>();
+        long pid = process.pid();
+        seen.put("pid", Long.toString(pid));
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            seen.put("process start (clock ticks since boot)", fields[19]);
+            for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
+                    java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+                if (entry.startsWith("DATABASE_URL=")) {
+                    seen.put("database host", entry.replaceFirst("^DATABASE_URL=[^@]*@", "").replaceFirst("/.*$", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            seen.put("unreadable", e.getClass().getSimpleName());
+        }
+        return seen;
     }
 }

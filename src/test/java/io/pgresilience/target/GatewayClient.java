@@ -3,6 +3,9 @@ package io.pgresilience.target;
 import static io.restassured.RestAssured.given;
 
 import io.pgresilience.evidence.History;
+import org.apache.http.impl.client.DefaultHttpClient;
+import org.apache.http.impl.client.DefaultHttpRequestRetryHandler;
+import org.apache.http.impl.client.SystemDefaultHttpClient;
 import io.pgresilience.evidence.Operation;
 import io.restassured.config.HttpClientConfig;
 import io.restassured.config.RestAssuredConfig;
@@ -28,7 +31,13 @@ public final class GatewayClient {
         this.target = target;
         this.history = history;
         int ms = (int) timeout.toMillis();
+        // No retries by the HTTP client: a request it repeated behind the suite's back would hide an outcome.
         this.config = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
+                .httpClientFactory(() -> {
+                    DefaultHttpClient client = new SystemDefaultHttpClient();
+                    client.setHttpRequestRetryHandler(new DefaultHttpRequestRetryHandler(0, false));
+                    return client;
+                })
                 .setParam("http.connection.timeout", ms)
                 .setParam("http.socket.timeout", ms));
     }
@@ -89,34 +98,34 @@ public final class GatewayClient {
 
     /** A POST with a body sent as it is (malformed JSON, for the input checks). */
     public Reply postRaw(String path, String body) {
-        long start = history.now();
+        History.Pending start = history.begin("write-raw", path);
         try {
             Response r = given().config(config).baseUri(target.baseUrl()).header("Authorization", "Bearer " + target.token())
                     .contentType(ContentType.JSON).body(body).request(Method.POST, path);
-            return reply("write-raw", path, start, r, null);
+            return reply(start, r, null);
         } catch (Exception e) { // REST Assured rethrows checked I/O exceptions undeclared
-            return noAnswer("write-raw", path, start, e);
+            return noAnswer(start, e);
         }
     }
 
     /** A call with a chosen Authorization header (null: none), for the auth checks. */
     public Reply withAuthorization(String authorization, String path) {
-        long start = history.now();
+        History.Pending start = history.begin("auth", path);
         try {
             RequestSpecification spec = given().config(config).baseUri(target.baseUrl());
             if (authorization != null) {
                 spec = spec.header("Authorization", authorization);
             }
             Response r = spec.request(Method.GET, path);
-            return reply("auth", path, start, r, null);
+            return reply(start, r, null);
         } catch (Exception e) { // REST Assured rethrows checked I/O exceptions undeclared
-            return noAnswer("auth", path, start, e);
+            return noAnswer(start, e);
         }
     }
 
     private Reply call(String kind, String key, Method method, String path, Object body, Map<String, String> query,
                        boolean authenticated) {
-        long start = history.now();
+        History.Pending start = history.begin(kind, key);
         try {
             RequestSpecification spec = given().config(config).baseUri(target.baseUrl()).queryParams(query);
             if (authenticated) {
@@ -126,25 +135,24 @@ public final class GatewayClient {
                 spec = spec.contentType(ContentType.JSON).body(body);
             }
             Response r = spec.request(method, path);
-            return reply(kind, key, start, r, kind.equals("read") && key != null ? found(r, key) : null);
+            return reply(start, r, kind.equals("read") && key != null ? found(r, key) : null);
         } catch (Exception e) { // REST Assured rethrows checked I/O exceptions (connection refused) undeclared
-            return noAnswer(kind, key, start, e);
+            return noAnswer(start, e);
         }
     }
 
-    private Reply reply(String kind, String key, long start, Response r, String detail) {
-        long end = history.now();
+    private Reply reply(History.Pending start, Response r, String detail) {
         String body = r.asString();
-        String error = errorCode(r);
-        Operation op = history.record(kind, key, start, end, r.statusCode(), error, detail);
-        return new Reply(r.statusCode(), body, error, end - start, op, r);
+        String error = errorField(r, "error", "detail");
+        String message = errorField(r, "message", "detail");
+        Operation op = history.record(start, r.statusCode(), error, message, r.getHeader("Retry-After") != null, detail);
+        return new Reply(r.statusCode(), body, error, op.latencyMs(), op, r);
     }
 
-    private Reply noAnswer(String kind, String key, long start, Exception e) {
-        long end = history.now();
+    private Reply noAnswer(History.Pending start, Exception e) {
         String why = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        Operation op = history.record(kind, key, start, end, 0, why, null);
-        return new Reply(0, why, why, end - start, op, null);
+        Operation op = history.record(start, 0, why, null, false, null);
+        return new Reply(0, why, why, op.latencyMs(), op, null);
     }
 
     /** Whether a server list (or filtered list) answer contains the name. */
@@ -160,17 +168,19 @@ public final class GatewayClient {
         }
     }
 
-    private static String errorCode(Response r) {
+    /** The first of the JSON fields present in a failure's body (e.g. the error code, or ContextForge's detail). */
+    private static String errorField(Response r, String... fields) {
         if (r.statusCode() < 400) {
             return null;
         }
         try {
-            Object error = r.jsonPath().get("error");
-            if (error != null) {
-                return error.toString();
+            for (String field : fields) {
+                Object value = r.jsonPath().get(field);
+                if (value != null) {
+                    return value.toString();
+                }
             }
-            Object detail = r.jsonPath().get("detail");
-            return detail == null ? null : detail.toString();
+            return null;
         } catch (RuntimeException e) {
             return null;
         }

@@ -66,6 +66,14 @@ public interface GatewayTarget extends AutoCloseable {
         return token() == null ? Map.of() : Map.of("gateway token", token());
     }
 
+    /**
+     * What the running gateway process itself uses, read from the gateway or its process (never from what the suite
+     * meant to give it): e.g. an instance or process identity and the database hosts. Empty when nothing can be read.
+     */
+    default Map<String, String> observeConfiguration() {
+        return Map.of();
+    }
+
     /** Name, version and settings, for the report. No secrets. */
     Map<String, String> describe();
 

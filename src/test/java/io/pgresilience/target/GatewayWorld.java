@@ -1,8 +1,14 @@
 package io.pgresilience.target;
 
 import io.pgresilience.config.Bounds;
+import io.pgresilience.config.Slo;
+import java.time.Duration;
+import java.util.Map;
 import io.pgresilience.config.Settings;
 import io.pgresilience.evidence.Evidence;
+import io.pgresilience.evidence.History;
+import io.pgresilience.evidence.Metrics;
+import io.pgresilience.support.Wait;
 import io.pgresilience.evidence.Workload;
 import io.pgresilience.session.Session;
 import java.util.ArrayList;
@@ -30,9 +36,11 @@ public final class GatewayWorld {
     });
     private final List<CompletableFuture<Reply>> inFlight = new ArrayList<>();
     private Workload workload;
+    private Thread readinessSampler;
+    private volatile boolean sampling;
     private Reply last;
-    private long startPid = -1;
-    private String startDatabaseUrl;
+    private Map<String, String> startConfiguration = Map.of();
+    private long logOffset;
 
     public GatewayWorld(Evidence evidence) {
         this.evidence = evidence;
@@ -64,6 +72,11 @@ public final class GatewayWorld {
         return Bounds.from(session.settings());
     }
 
+    /** What this target is held to: detect, recover, RTO. */
+    public Slo slo() {
+        return Slo.of(session.settings(), target().name(), target().poolTimeout());
+    }
+
     /** Skips the scenario, with the reason in the report, when the target lacks what it needs. */
     public void require(Capability capability) {
         if (!target().has(capability)) {
@@ -76,17 +89,69 @@ public final class GatewayWorld {
         if (!target().supports(topology)) {
             throw new TestAbortedException("not run against " + target().name() + ": it cannot be given " + topology.phrase());
         }
+        // A scenario's set-up may restart the gateway: the readiness probes pause, so that its start is not judged.
+        boolean wasSampling = readinessSampler != null;
+        stopReadinessSampling(target().requestBound());
+        readinessSampler = null;
         session.prepareScenario(topology);
-        startDatabaseUrl = target().describe().get("database URL");
-        startPid = target().describe().containsKey("pid") ? Long.parseLong(target().describe().get("pid")) : -1;
+        startConfiguration = target().observeConfiguration();
+        if (wasSampling) {
+            startReadinessSampling();
+        }
     }
 
-    public String startDatabaseUrl() {
-        return startDatabaseUrl;
+    /** Where the gateway's log stood as the scenario began. */
+    public void logFrom(long offset) {
+        this.logOffset = offset;
     }
 
-    public long startPid() {
-        return startPid;
+    /** The gateway's log of this scenario only. */
+    public String logOfThisScenario() {
+        return target().log().since(logOffset);
+    }
+
+    /** What the gateway itself reported of its process and database configuration when the scenario began. */
+    public Map<String, String> startConfiguration() {
+        return startConfiguration;
+    }
+
+    /**
+     * Samples readiness through the whole scenario, one probe after another at the configured pace (a rate, not a wait
+     * for a condition); every answer goes into the history, where the judge reads it.
+     */
+    public void startReadinessSampling() {
+        if (readinessSampler != null) {
+            return;
+        }
+        long every = settings().millis("readiness.sample-ms").toMillis();
+        sampling = true;
+        readinessSampler = new Thread(() -> {
+            while (sampling) {
+                long began = System.nanoTime();
+                client.readiness();
+                long rest = every - (System.nanoTime() - began) / 1_000_000;
+                if (rest > 0 && sampling) {
+                    try {
+                        Thread.sleep(rest);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }, "readiness-sampler");
+        readinessSampler.setDaemon(true);
+        readinessSampler.start();
+    }
+
+    private void stopReadinessSampling(Duration within) {
+        sampling = false;
+        if (readinessSampler != null) {
+            try {
+                readinessSampler.join(Math.max(1, within.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     public Reply remember(Reply reply) {
@@ -113,9 +178,31 @@ public final class GatewayWorld {
     public void startWorkload() {
         if (workload == null) {
             workload = new Workload(client, evidence.key("wl"), settings().integer("workload.threads"),
-                    settings().millis("workload.pause-ms"), bounds().http().plusSeconds(2));
+                    settings().millis("workload.pause-ms"), target().requestBound());
         }
         workload.start();
+    }
+
+    /**
+     * Once the scenario has healed its fault, the traffic (and the readiness probes) run on until success has lasted
+     * the sustain span, or until the recover SLO plus that span and one request's bound have passed: the judge then
+     * sees the whole recovery. Nothing to wait for when the fault was never healed.
+     */
+    public void letRecoveryShow() {
+        History h = evidence.history();
+        Long fault = h.first(History.FAULT).orElse(null);
+        Long heal = h.last(History.HEAL).filter(at -> fault != null && at >= fault).orElse(null);
+        if (heal == null) {
+            return;
+        }
+        long sustain = bounds().sustain().toMillis();
+        long until = heal + slo().recover().toMillis() + sustain + target().requestBound().toMillis();
+        Wait.until("success lasts " + sustain + " ms after the heal", Duration.ofMillis(Math.max(0, until - h.now())),
+                bounds().poll(), () -> Metrics.recovery(h.operations(), heal, sustain), java.util.Objects::nonNull, false);
+    }
+
+    public boolean hasWorkload() {
+        return workload != null;
     }
 
     public Workload workload() {
@@ -131,19 +218,26 @@ public final class GatewayWorld {
         }
     }
 
-    /** After every scenario: the workload stops and every background request ends (each has the client timeout). */
+    /**
+     * After every scenario: the workload and the readiness probes stop, and every background request is given until
+     * the gateway's own bound to end. One that has not ended by then stays pending in the history, where the judge
+     * sees it hanging; it ends at the HTTP client's timeout.
+     */
     public void finish() {
+        Duration bound = target().requestBound();
+        long deadline = System.nanoTime() + bound.toNanos();
         stopWorkload();
+        stopReadinessSampling(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         List<CompletableFuture<Reply>> pending;
         synchronized (inFlight) {
             pending = List.copyOf(inFlight);
         }
         try {
             CompletableFuture.allOf(pending.toArray(new CompletableFuture[0]))
-                    .get(bounds().http().toMillis() + 2_000, TimeUnit.MILLISECONDS);
+                    .get(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
         } catch (Exception ignored) {
-            // reported by the steps that awaited them; here we only make sure nothing keeps running
+            // the judge reports what is still pending; here nothing waits longer than the bound
         }
-        background.shutdownNow();
+        background.shutdown();
     }
 }

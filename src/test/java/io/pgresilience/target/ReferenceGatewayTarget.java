@@ -7,6 +7,7 @@ import io.pgresilience.lab.EmbeddedCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -153,5 +154,20 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     /** The database URL the gateway is given, or "-" before it was started. */
     protected String databaseUrl() {
         return baseUrl == null ? "-" : setup.databaseUrl(topology);
+    }
+
+    /** The gateway's own answer at /version: its instance (new at every start), pid and the database hosts it uses. */
+    @Override
+    public Map<String, String> observeConfiguration() {
+        try {
+            io.restassured.path.json.JsonPath v = io.restassured.RestAssured.given().baseUri(baseUrl()).get("/version").jsonPath();
+            Map<String, String> seen = new java.util.LinkedHashMap<>();
+            seen.put("instance", v.getString("instance"));
+            seen.put("pid", v.getString("pid"));
+            seen.put("database hosts", v.getString("database_hosts"));
+            return seen;
+        } catch (RuntimeException e) {
+            return Map.of("unreadable", e.getClass().getSimpleName());
+        }
     }
 }

@@ -1,0 +1,132 @@
+package io.pgresilience.evidence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The judge is a pure function: each rule is shown to hold on a good history and to break on a bad one. */
+class JudgeTest {
+
+    private static final Judge.Terms TERMS = new Judge.Terms(10_000, 2_000, 2_000, 5_000, 1_500, true, Set.of(), null);
+
+    private final List<Operation> ops = new ArrayList<>();
+    private final List<History.Event> events = new ArrayList<>(List.of(
+            new History.Event(History.FAULT, "stop", 1_000), new History.Event(History.HEAL, "start", 5_000)));
+    private long index;
+
+    private void op(String kind, String key, long start, long end, int status, String error, String message, boolean retryAfter) {
+        ops.add(new Operation(++index, kind, key, start, end, status, Outcome.of(status, error), error, message, retryAfter, null));
+    }
+
+    /** A good outage: success before, database 503s during (readiness 503 throughout), success after. */
+    private void goodOutage() {
+        for (long t = 0; t < 10_000; t += 250) {
+            boolean down = t >= 1_100 && t < 5_000;
+            op("readiness", null, t, t + 5, down ? 503 : 200, down ? "database_unavailable" : null, down ? "the database is down" : null, down);
+            op("read", null, t, t + 5, down ? 503 : 200, down ? "database_unavailable" : null, down ? "no connection" : null, down);
+        }
+    }
+
+    private Judge.Judgement judge(Judge.Terms terms, List<History.Pending> pending, Verdict verdict, Judge.Leaks leaks) {
+        return Judge.judge(ops, pending, events, 12_000, terms, verdict, leaks);
+    }
+
+    private static List<String> broken(Judge.Judgement j) {
+        return j.broken().stream().map(Judge.Rule::name).toList();
+    }
+
+    @Test
+    void aGoodOutageHoldsEveryRule() {
+        goodOutage();
+        Judge.Judgement j = judge(TERMS, List.of(), null, new Judge.Leaks(0, List.of()));
+        assertThat(j.broken()).isEmpty();
+        assertThat(j.rules()).extracting(Judge.Rule::name).anyMatch(n -> n.startsWith("time to detect"))
+                .anyMatch(n -> n.startsWith("time to recover")).anyMatch(n -> n.startsWith("readiness stayed 503"));
+    }
+
+    @Test
+    void aRequestStillHangingPastTheBoundBreaksTheBound() {
+        goodOutage();
+        Judge.Judgement j = judge(TERMS, List.of(new History.Pending(999, "read", null, 1_500)), null, null);
+        assertThat(broken(j)).singleElement().asString().startsWith("every request ended within");
+    }
+
+    @Test
+    void a500AnywhereIsBroken() {
+        goodOutage();
+        op("write", "k", 2_000, 2_010, 500, "internal_error", "Internal Server Error", false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).anyMatch(n -> n.startsWith("no answer was a server error"))
+                .anyMatch(n -> n.startsWith("during the fault"));
+    }
+
+    @Test
+    void answersInTheFaultWindowMustNameTheDatabaseAndSayWhenToRetry() {
+        goodOutage();
+        op("read", null, 2_000, 2_010, 503, "unavailable", "try later", true);
+        op("read", null, 2_100, 2_110, 503, "database_unavailable", "down", false);
+        op("read", null, 2_200, 2_210, 401, "Token validation failed", null, false);
+        Judge.Rule rule = judge(TERMS, List.of(), null, null).broken().get(0);
+        assertThat(rule.name()).startsWith("during the fault");
+        assertThat(rule.detail()).startsWith("3:").contains("does not name the database").contains("without Retry-After")
+                .contains("answered 401");
+    }
+
+    @Test
+    void flappingReadinessIsBroken() {
+        goodOutage();
+        op("readiness", null, 3_000, 3_005, 200, null, null, false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).singleElement().asString().startsWith("readiness stayed 503");
+    }
+
+    @Test
+    void aLateDetectionBreaksItsSlo() {
+        ops.clear();
+        op("readiness", null, 500, 505, 200, null, null, false);
+        op("readiness", null, 1_100, 4_100, 503, "database_unavailable", "down", true);
+        op("read", null, 5_100, 5_105, 200, null, null, false);
+        op("read", null, 6_700, 6_705, 200, null, null, false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).anyMatch(n -> n.startsWith("time to detect"));
+    }
+
+    @Test
+    void failuresOnceRecoveredAndALateRecoveryAreBroken() {
+        goodOutage();
+        op("read", null, 7_500, 7_505, 503, "database_unavailable", "down", true);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).anyMatch(n -> n.startsWith("once recovered"))
+                .anyMatch(n -> n.startsWith("time to recover"));
+    }
+
+    @Test
+    void lostAndGhostWritesAreBrokenUnlessLossIsAllowed() {
+        goodOutage();
+        op("write", "a", 500, 510, 201, null, null, false);
+        op("write", "b", 2_000, 2_010, 503, "database_unavailable", "down", true);
+        Verdict v = Verdict.judge(ops, Map.of("b", 1));
+        assertThat(broken(judge(TERMS, List.of(), v, null))).contains("no acknowledged write was lost",
+                "no write reported as failed was applied (ghost)");
+        Judge.Terms async = new Judge.Terms(10_000, 2_000, 2_000, 5_000, 1_500, true, Set.of(), "asynchronous replication");
+        assertThat(broken(judge(async, List.of(), v, null))).containsExactly("no write reported as failed was applied (ghost)");
+    }
+
+    @Test
+    void aLeakedConnectionIsBroken() {
+        goodOutage();
+        assertThat(broken(judge(TERMS, List.of(), null, new Judge.Leaks(1, List.of())))).singleElement().asString()
+                .startsWith("no connection was left busy");
+        assertThat(broken(judge(TERMS, List.of(), null, new Judge.Leaks(null, List.of("session 42 idle in transaction")))))
+                .singleElement().asString().startsWith("no connection was left busy");
+    }
+
+    @Test
+    void anExpectedConflictIsAllowedOnlyWhereTheScenarioSaysSo() {
+        goodOutage();
+        op("update", "a,b", 2_000, 2_010, 409, "deadlock_detected", "deadlock", false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).anyMatch(n -> n.startsWith("during the fault"));
+        Judge.Terms deadlock = new Judge.Terms(10_000, 2_000, 2_000, 5_000, 1_500, true, Set.of("409 deadlock_detected"), null);
+        assertThat(judge(deadlock, List.of(), null, null).broken()).isEmpty();
+    }
+}
