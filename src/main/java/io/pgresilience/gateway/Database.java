@@ -118,9 +118,17 @@ public final class Database implements AutoCloseable {
     }
 
     private void commit(Connection connection) throws SQLException {
-        try {
+        java.sql.SQLWarning warnings;
+        try (Statement st = connection.createStatement()) {
+            // PostgreSQL turns statement_timeout off before it commits, so a commit waiting for an unreachable
+            // synchronous standby would wait until the socket timeout. The driver's query timeout bounds it instead:
+            // it cancels the wait, and PostgreSQL keeps the commit locally with a warning (handled below).
+            if (!config.has(Defect.NO_STATEMENT_TIMEOUT)) {
+                st.setQueryTimeout((int) Math.max(1, (config.statementTimeoutMs() + 999) / 1000));
+            }
             connection.clearWarnings();
-            connection.commit();
+            st.execute("COMMIT");
+            warnings = st.getWarnings();
         } catch (SQLException e) {
             String state = e.getSQLState();
             if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
@@ -128,15 +136,17 @@ public final class Database implements AutoCloseable {
             }
             throw e;
         }
-        // A COMMIT whose wait for the synchronous standby was cancelled (statement_timeout, a cancel) still
-        // "succeeds", with only a WARNING: committed locally, maybe not replicated. Acknowledging it could lose it
-        // in a failover, so the client is told the truth: outcome unknown.
+        // A COMMIT whose wait for the synchronous standby was cancelled still "succeeds", with only a WARNING:
+        // committed locally, maybe not replicated. Acknowledging it could lose it in a failover, so the client is
+        // told the truth: outcome unknown.
         if (config.has(Defect.ACK_CANCELLED_SYNC_COMMIT)) {
             return;
         }
-        for (java.sql.SQLWarning w = connection.getWarnings(); w != null; w = w.getNextWarning()) {
-            if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
-                throw new CommitOutcomeUnknown(new SQLException(w.getMessage(), "08000"));
+        for (java.sql.SQLWarning w : new java.sql.SQLWarning[] {warnings, connection.getWarnings()}) {
+            for (; w != null; w = w.getNextWarning()) {
+                if (String.valueOf(w.getMessage()).contains("synchronous replication")) {
+                    throw new CommitOutcomeUnknown(new SQLException(w.getMessage(), "08000"));
+                }
             }
         }
     }

@@ -174,8 +174,12 @@ public final class Session implements AutoCloseable {
         Map<String, String> gateway = new LinkedHashMap<>(target.describe());
         gateway.remove("pid");
         Map<String, String> deadlines = new LinkedHashMap<>(figures);
-        deadlines.put("deadlines", "detect " + settings.text("deadline.detect-ms") + " ms, recover " + settings.text("deadline.recover-ms")
-                + " ms, RTO " + settings.text("deadline.rto-ms") + " ms, polled every " + settings.text("poll.interval-ms") + " ms");
+        deadlines.put("SLOs the judge holds " + target.name() + " to", io.pgresilience.config.Slo.of(settings, target.name(),
+                target.poolTimeout()).describe() + "; a request may take at most " + target.requestBound().toMillis()
+                + " ms; readiness sampled every " + settings.text("readiness.sample-ms") + " ms");
+        deadlines.put("deadlines of the suite's own waits on the lab", "sessions and pools " + settings.text("deadline.detect-ms")
+                + " / " + settings.text("deadline.recover-ms") + " / " + settings.text("deadline.rto-ms") + " ms, polled every "
+                + settings.text("poll.interval-ms") + " ms");
         String labDefects = settings.text("lab.defects");
         if (!labDefects.isBlank()) {
             deadlines.put("lab defects switched on", labDefects);

@@ -95,6 +95,10 @@ public class Hooks {
                     gateway.slo(), gateway.target().requestBound().toMillis()));
             attach(scenario, "timeline", "image/svg+xml", "svg", TimelineSvg.render(scenario.getName(), h, evidence.verdict()));
             attach(scenario, "history.json", "application/json", "json", EvidenceReport.json(evidence, m));
+            if (judgement != null) {
+                attach(scenario, "the judge's rules (" + (judgement.held() ? "all held" : judgement.broken().size() + " broken") + ")",
+                        "text/plain", "txt", EvidenceReport.judgement(judgement).strip());
+            }
         }
         boolean broken = judgement != null && !judgement.held();
         if (scenario.isFailed() || broken) {
