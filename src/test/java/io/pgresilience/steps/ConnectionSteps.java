@@ -20,6 +20,7 @@ import io.pgresilience.evidence.Operation;
 import io.pgresilience.faults.Faults;
 import io.pgresilience.lab.GatewaySessions;
 import io.pgresilience.lab.LabWorld;
+import io.pgresilience.lab.OutsideSession;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.target.Capability;
 import io.pgresilience.target.GatewayWorld;
@@ -41,6 +42,7 @@ public class ConnectionSteps {
     private final GatewaySteps common;
     private List<Integer> pidsBefore = List.of();
     private long baselineMedianMs;
+    private OutsideSession holdingAWaitingRequest;
 
     public ConnectionSteps(GatewayWorld gateway, LabWorld lab, Faults faults, GatewaySteps common) {
         this.gateway = gateway;
@@ -142,6 +144,11 @@ public class ConnectionSteps {
     public void theNetworkToThePrimaryIsPartitioned() {
         lab.rememberPrimary(lab.primary());
         faults.partition(lab.oldPrimary());
+        if (holdingAWaitingRequest != null) {
+            // The database answers the waiting request now, into the partition: the answer is lost on the way.
+            holdingAWaitingRequest.release();
+            gateway.evidence().event("answered", "the outside session let go: the database answers the waiting request into the partition");
+        }
     }
 
     /**
@@ -151,7 +158,8 @@ public class ConnectionSteps {
     @Given("a request is waiting for the database to answer")
     public void aRequestIsWaitingForTheDatabase() {
         gateway.require(Capability.DATABASE_ROLE);
-        lab.outsideSession().lockTable("tools");
+        holdingAWaitingRequest = lab.outsideSession();
+        holdingAWaitingRequest.lockTable("tools");
         gateway.evidence().event("held", "an outside session holds LOCK TABLE tools: a tools request waits inside the database");
         gateway.launch(() -> gateway.client().listTools());
         Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
