@@ -131,6 +131,14 @@ public final class Faults {
 
     /** Undo every network fault; called after each scenario, also a failed one. */
     public void healAll() {
+        FaultProxy replication = session.network().replicationLink();
+        boolean cut = replication.toxics().stream().anyMatch(t -> t.type() == ToxicType.TIMEOUT);
         session.network().healAll();
+        if (cut) {
+            // The blackhole dropped bytes of the WAL stream: the standby would wait for the rest until its
+            // wal_receiver_timeout. Closing the link's connections lets it reconnect at once.
+            replication.disable();
+            replication.enable();
+        }
     }
 }

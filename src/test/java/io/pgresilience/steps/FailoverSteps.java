@@ -132,10 +132,12 @@ public class FailoverSteps {
         History h = gateway.evidence().history();
         long cut = h.first(History.DEGRADED).orElseThrow();
         long statementTimeout = gateway.target().statementTimeout().toMillis();
-        Operation ended = Wait.until("a write begun after the cut ends after waiting longer than the statement timeout ("
-                        + statementTimeout + " ms)", statementTimeout == 0 ? gateway.bounds().detect()
-                        : gateway.target().statementTimeout().plus(gateway.bounds().requestSlack()), gateway.bounds().poll(),
-                () -> h.operations().stream().filter(o -> o.isWrite() && o.startMs() > cut && o.latencyMs() >= statementTimeout)
+        // A commit waiting when the link broke (or begun after) ends after the statement timeout at the earliest, and at
+        // the latest when the gateway's bound for any request has passed.
+        Operation ended = Wait.until("a write that ended after the cut, having waited longer than the statement timeout ("
+                        + statementTimeout + " ms)", gateway.target().statementTimeout().plus(gateway.target().requestBound()),
+                gateway.bounds().poll(),
+                () -> h.operations().stream().filter(o -> o.isWrite() && o.endMs() > cut && o.latencyMs() >= statementTimeout)
                         .findFirst().orElse(null), java.util.Objects::nonNull);
         gateway.evidence().event("sync wait cancelled", "a commit waited " + ended.latencyMs() + " ms for the standby; answered "
                 + (ended.status() == 0 ? "nothing" : ended.status() + " " + ended.error()));
