@@ -101,7 +101,7 @@ public final class IndexPage {
         }
         h.append("</table>\n<h2>More</h2><ul>\n");
         h.append("<li><a href=\"site/index.html\">Allure report</a>: every scenario step by step, its evidence (figures and ")
-                .append("timeline picture), the gateway's and PostgreSQL's logs of a failed scenario, history across runs</li>\n");
+                .append("timeline picture, the judge's rules), the gateway's and PostgreSQL's logs of a failed scenario, history across runs</li>\n");
         h.append("<li><a href=\"cucumber.html\">Cucumber report</a> and <a href=\"cucumber.json\">cucumber.json</a></li>\n");
         for (String[] extra : new String[][] {
                 {"conformance.md", "Conformance: every scenario against each gateway"},

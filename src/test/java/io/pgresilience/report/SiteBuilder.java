@@ -32,7 +32,8 @@ public final class SiteBuilder {
     private static final Path ALLURE_REPORT = Path.of("target", "allure-report");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Attachments the suite puts on the test result itself; their copies in the tear-down are dropped. */
-    private static final List<String> EVIDENCE = List.of("evidence", "timeline", "history.json", "gateway log", "PostgreSQL log");
+    private static final List<String> EVIDENCE = List.of("evidence", "timeline", "history.json", "the judge's rules", "gateway log",
+            "PostgreSQL log");
 
     private SiteBuilder() {
     }
