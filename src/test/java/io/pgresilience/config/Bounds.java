@@ -11,14 +11,4 @@ public record Bounds(Duration detect, Duration recover, Duration rto, Duration p
                 s.millis("poll.interval-ms"), s.millis("sustain-ms"), s.millis("deadline.request-slack-ms"),
                 s.millis("http.timeout-ms"));
     }
-
-    /** "detect", "recover" or "RTO", as the features name them. */
-    public Duration named(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "detect" -> detect;
-            case "recover" -> recover;
-            case "rto" -> rto;
-            default -> throw new IllegalArgumentException("no deadline called '" + name + "' (detect, recover, RTO)");
-        };
-    }
 }

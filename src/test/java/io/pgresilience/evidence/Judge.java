@@ -151,7 +151,7 @@ public final class Judge {
         }
 
         // 7. The SLOs: detect, recover, RTO.
-        Metrics m = Metrics.of(opsAndEvents(ops, events), java.time.Duration.ofMillis(t.sustainMs()));
+        Metrics m = Metrics.of(History.of(ops, events), java.time.Duration.ofMillis(t.sustainMs()));
         if (t.outage()) {
             rules.add(m.detectMs() == null
                     ? new Rule(slo("time to detect", t.detectSloMs()), Status.NOT_APPLICABLE, "no request failed during the fault")
@@ -231,10 +231,6 @@ public final class Judge {
 
     private static String slo(String name, long limit) {
         return name + " ≤ " + limit + " ms (SLO)";
-    }
-
-    private static History opsAndEvents(List<Operation> ops, List<History.Event> events) {
-        return History.of(ops, events);
     }
 
     private static Long firstOf(List<History.Event> events, String name) {

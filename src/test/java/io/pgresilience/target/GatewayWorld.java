@@ -201,10 +201,6 @@ public final class GatewayWorld {
                 bounds().poll(), () -> Metrics.recovery(h.operations(), heal, sustain), java.util.Objects::nonNull, false);
     }
 
-    public boolean hasWorkload() {
-        return workload != null;
-    }
-
     public Workload workload() {
         if (workload == null) {
             throw new IllegalStateException("no background traffic was started in this scenario");
