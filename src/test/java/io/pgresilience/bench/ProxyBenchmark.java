@@ -38,7 +38,7 @@ class ProxyBenchmark {
         int clients = Integer.getInteger("bench.clients", 4);
         PgBinaries bin = PgBinaries.locate(System.getProperty("pg.bin", ""));
         OsUser user = OsUser.forPostgres(System.getProperty("lab.os-user", ""));
-        LabDirectory dir = LabDirectory.create(Path.of("target", "pg-resilience"), user, new Leftovers(bin, user));
+        LabDirectory dir = LabDirectory.create(LabDirectory.root(""), user, new Leftovers(bin, user), 1);
         String password = EmbeddedCluster.newSecret();
         PgNode node = new PgNode("bench", dir.nodes().resolve("bench"), Ports.free(), bin, user, password,
                 new Deadlines(Duration.ofSeconds(60), Duration.ofMillis(100)));

@@ -23,6 +23,7 @@ public final class Command {
     private Map<String, String> env = Map.of();
     private Path directory;
     private Duration timeout = Duration.ofSeconds(60);
+    private String input;
 
     private Command(List<String> argv) {
         this.argv = List.copyOf(argv);
@@ -43,6 +44,12 @@ public final class Command {
 
     public Command in(Path directory) {
         this.directory = directory;
+        return this;
+    }
+
+    /** Text for the program's standard input (e.g. statements carrying a secret, kept off the command line). */
+    public Command input(String text) {
+        this.input = text;
         return this;
     }
 
@@ -67,6 +74,13 @@ public final class Command {
             p = pb.start();
         } catch (IOException e) {
             throw new LabException("cannot run " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+        try (var stdin = p.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            // the program ended before reading its input: its exit code says why
         }
         // Read output on another thread so that a chatty program cannot block on a full pipe.
         List<byte[]> out = new ArrayList<>(1);

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.Map;
 
 /**
@@ -28,7 +30,17 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
         this.version = version;
     }
 
-    /** initdb + start the primary, create the gateway's role and database, back it up, start a standby from it. */
+    /** What the template holds beyond initdb: the gateway's role (its password is set per lab) and database, amcheck. */
+    private static final List<String> SETUP = List.of(
+            "CREATE ROLE " + GATEWAY_ROLE + " LOGIN",
+            "CREATE DATABASE " + DATABASE + " OWNER " + GATEWAY_ROLE,
+            // amcheck (contrib) lets a failover scenario prove that no index or heap page is corrupt.
+            "CREATE EXTENSION IF NOT EXISTS amcheck");
+
+    /**
+     * A primary copied from the template cluster, with this run's passwords, and a standby copied from the primary
+     * before either starts (a cold backup: both begin at the same checkpoint, the standby streams from there).
+     */
     public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
                                         ReplicationRoute route) {
         String superPassword = secret();
@@ -37,24 +49,32 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
             nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines));
         }
         EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route, superPassword);
-        cluster.create();
+        cluster.create(ClusterTemplate.ensure(dir.path().getParent(), bin, user, deadlines, SETUP));
         return cluster;
     }
 
-    private void create() {
+    private void create(Path template) {
         PgNode primary = nodes.get(0);
         PgNode standby = nodes.get(1);
-        primary.init().start();
-        // The password is random letters and digits: safe inside a literal, and never logged.
-        primary.execute("postgres", "CREATE ROLE " + GATEWAY_ROLE + " LOGIN PASSWORD '" + gatewayPassword + "'");
-        primary.execute("postgres", "CREATE DATABASE " + DATABASE + " OWNER " + GATEWAY_ROLE);
-        // amcheck (contrib) lets a failover scenario prove that no index or heap page is corrupt.
-        primary.execute(DATABASE, "CREATE EXTENSION IF NOT EXISTS amcheck");
-        Path backup = primary.backup("initial");
         InetSocketAddress upstream = route.to(primary);
-        standby.initFromBackup(primary, backup, upstream.getHostString(), upstream.getPort()).start();
+        // Both copies at once; the standby replays from the template's checkpoint whatever the primary writes after it.
+        CompletableFuture<PgNode> standbyCopy = CompletableFuture.supplyAsync(
+                () -> standby.initFromBackup(primary, template, upstream.getHostString(), upstream.getPort()));
+        primary.initFromTemplate(template);
+        // Random letters and digits: safe inside a literal, and never logged.
+        primary.setPasswordsOffline(Map.of(PgNode.SUPERUSER, superuserPassword, GATEWAY_ROLE, gatewayPassword));
+        primary.start();
+        join(standbyCopy).start();
         awaitStreaming(primary, standby, deadlines.operation());
         primary.waitForCatchup(standby);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
- * Where one run keeps its data: {@code <root>/run-<time>-<pid>/}, with an owner file naming the JVM,
+ * Where one lab keeps its data: {@code <root>/run-<time>-<pid>-lab<worker>/}, with an owner file naming the JVM,
  * and a pid file for every process it starts, so that a later run can clean up after one that was killed.
  */
 public final class LabDirectory {
@@ -16,16 +16,34 @@ public final class LabDirectory {
     /** When the project folder is not reachable by the PostgreSQL user (e.g. under /root), data goes here. */
     public static final Path FALLBACK_ROOT = Path.of(System.getProperty("java.io.tmpdir"), "pg-resilience");
 
+    /** Where labs go by default: memory (a lab is a few dozen MB, copied from a template), else under target/. */
+    public static final Path IN_MEMORY_ROOT = Path.of("/dev/shm", "pg-resilience");
+    public static final Path PROJECT_ROOT = Path.of("target", "pg-resilience");
+
     private final Path runDir;
+
+    /** The configured root, or by default {@link #IN_MEMORY_ROOT} where /dev/shm is a writable folder, else {@link #PROJECT_ROOT}. */
+    public static Path root(String configured) {
+        if (!configured.isBlank()) {
+            return Path.of(configured);
+        }
+        Path shm = IN_MEMORY_ROOT.getParent();
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? IN_MEMORY_ROOT : PROJECT_ROOT;
+    }
+
+    /** Every place a lab of an earlier run may have been left. */
+    public static List<Path> allRoots(String configured) {
+        return java.util.stream.Stream.of(root(configured), IN_MEMORY_ROOT, PROJECT_ROOT, FALLBACK_ROOT).distinct().toList();
+    }
 
     private LabDirectory(Path runDir) {
         this.runDir = runDir;
     }
 
-    public static LabDirectory create(Path root, OsUser user, Leftovers leftovers) {
-        leftovers.clean(List.of(root, FALLBACK_ROOT));
+    public static LabDirectory create(Path root, OsUser user, Leftovers leftovers, int worker) {
+        leftovers.clean(allRoots(root.toString()));
         String name = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-"
-                + ProcessHandle.current().pid();
+                + ProcessHandle.current().pid() + "-lab" + worker;
         Path dir = make(root.resolve(name));
         user.own(dir);
         if (!user.canWrite(dir)) {

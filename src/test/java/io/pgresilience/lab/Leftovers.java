@@ -39,7 +39,7 @@ public final class Leftovers {
             }
             try (Stream<Path> runs = Files.list(root)) {
                 runs.filter(p -> p.getFileName().toString().startsWith("run-") && Files.isDirectory(p))
-                        .filter(run -> !ownerAlive(run))
+                        .filter(run -> !ofThisJvm(run) && !ownerAlive(run))
                         .forEach(this::cleanRun);
             } catch (IOException e) {
                 throw new LabException("cannot list " + root + ": " + e.getMessage(), e);
@@ -95,6 +95,11 @@ public final class Leftovers {
         } catch (IOException e) {
             throw new LabException("cannot list " + nodes + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A lab of this JVM: another of its labs may be writing its owner file right now. */
+    private static boolean ofThisJvm(Path run) {
+        return run.getFileName().toString().contains("-" + ProcessHandle.current().pid() + "-lab");
     }
 
     private static boolean ownerAlive(Path run) {

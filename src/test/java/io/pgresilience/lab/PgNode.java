@@ -65,41 +65,74 @@ public final class PgNode extends SqlVerbs {
         return data;
     }
 
-    /** initdb, then the settings every lab node shares: loopback TCP only, replication, short lock waits. */
+    /** The settings every lab node shares: loopback TCP only, replication, short lock waits. */
+    static final String SETTINGS = """
+
+            # pg-resilience lab node
+            listen_addresses = '127.0.0.1'
+            unix_socket_directories = ''
+            max_connections = 100
+            shared_buffers = 32MB
+            fsync = off
+            wal_level = replica
+            max_wal_senders = 10
+            wal_keep_size = 256MB
+            hot_standby = on
+            wal_receiver_status_interval = 1s
+            wal_retrieve_retry_interval = 500ms
+            deadlock_timeout = 200ms
+            log_lock_waits = on
+            log_line_prefix = '%m [%p] %q%u@%d '
+            """;
+    static final String HBA = """
+            host all         all 127.0.0.1/32 scram-sha-256
+            host replication all 127.0.0.1/32 scram-sha-256
+            """;
+
+    /** initdb's options; 1 MB WAL segments instead of 16, since a lab's data is copied from a template and most of it was WAL. */
+    static final String INITDB = "--auth=scram-sha-256 -E UTF8 --locale=C --no-sync --wal-segsize=1";
+
+    /** initdb, then the settings every lab node shares. */
     public PgNode init() {
         mkdirs();
         Path pwfile = home.resolve("pwfile");
         write(pwfile, password + "\n", false);
         user.own(home);
         try {
-            pg("initdb", "-D", data.toString(), "-U", SUPERUSER, "--auth=scram-sha-256", "--pwfile=" + pwfile,
-                    "-E", "UTF8", "--locale=C", "--no-sync").check("initdb for " + name);
+            List<String> args = new ArrayList<>(List.of("-D", data.toString(), "-U", SUPERUSER, "--pwfile=" + pwfile));
+            args.addAll(List.of(INITDB.split(" ")));
+            pg("initdb", args.toArray(new String[0])).check("initdb for " + name);
         } finally {
             deleteQuietly(pwfile);
         }
-        write(data.resolve("postgresql.conf"), """
-
-                # pg-resilience lab node
-                listen_addresses = '127.0.0.1'
-                unix_socket_directories = ''
-                max_connections = 100
-                shared_buffers = 32MB
-                fsync = off
-                wal_level = replica
-                max_wal_senders = 10
-                wal_keep_size = 256MB
-                hot_standby = on
-                wal_receiver_status_interval = 1s
-                wal_retrieve_retry_interval = 500ms
-                deadlock_timeout = 200ms
-                log_lock_waits = on
-                log_line_prefix = '%m [%p] %q%u@%d '
-                """ + nodeSettings(), true);
-        write(data.resolve("pg_hba.conf"), """
-                host all         all 127.0.0.1/32 scram-sha-256
-                host replication all 127.0.0.1/32 scram-sha-256
-                """, false);
+        write(data.resolve("postgresql.conf"), SETTINGS + nodeSettings(), true);
+        write(data.resolve("pg_hba.conf"), HBA, false);
         return this;
+    }
+
+    /** This node's data starts as a copy of a template cluster (stopped), with this node's port and name. */
+    public PgNode initFromTemplate(Path template) {
+        deleteTree(data);
+        mkdirs();
+        user.own(home);
+        Command.of(user.wrap(List.of("cp", "-a", template.toString(), data.toString()))).check("copying the template into " + name);
+        write(data.resolve("postgresql.conf"), nodeSettings(), true);
+        return this;
+    }
+
+    /**
+     * Sets role passwords while the node is stopped (PostgreSQL's single-user mode, statements on its standard input):
+     * a template carries none, and no password of this run ever reaches a command line or a log.
+     */
+    public void setPasswordsOffline(java.util.Map<String, String> passwords) {
+        StringBuilder sql = new StringBuilder();
+        passwords.forEach((role, pw) -> sql.append("ALTER ROLE ").append(role).append(" PASSWORD '").append(pw).append("';\n"));
+        Command.Result r = Command.of(user.wrap(List.of(bin.path("postgres"), "--single", "-D", data.toString(), "postgres")))
+                .input(sql.toString()).timeout(deadlines.operation()).run();
+        if (!r.ok() || r.output().contains("ERROR")) {
+            // The output may echo the statements: only its first word goes into the message.
+            throw new LabException("setting the role passwords of " + name + " in single-user mode failed (exit " + r.exitCode() + ")");
+        }
     }
 
     private String nodeSettings() {

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -21,6 +23,9 @@ public final class Ports {
 
     private static final int LOWEST = 10_000;
     private static final int ATTEMPTS = 200;
+
+    /** Ports handed out in this JVM: two labs starting side by side must not pick the same one before either binds it. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private Ports() {
     }
@@ -41,7 +46,7 @@ public final class Ports {
             for (int[] r : ranges) {
                 int size = r[1] - r[0] + 1;
                 if (pick < size) {
-                    if (bindable(address, r[0] + pick)) {
+                    if (bindable(address, r[0] + pick) && HANDED_OUT.add(r[0] + pick)) {
                         return r[0] + pick;
                     }
                     break;

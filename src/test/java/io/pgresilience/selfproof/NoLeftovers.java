@@ -89,7 +89,7 @@ class NoLeftovers {
                 found.add("listening: " + line.strip().split("\\s+")[3] + " (" + m.group(1) + ", pid " + m.group(2) + ")");
             }
         }
-        for (Path root : List.of(Path.of("target", "pg-resilience"), LabDirectory.FALLBACK_ROOT)) {
+        for (Path root : LabDirectory.allRoots(System.getProperty("lab.dir", ""))) {
             if (Files.isDirectory(root)) {
                 try (Stream<Path> runs = Files.list(root)) {
                     runs.filter(p -> p.getFileName().toString().startsWith("run-")).forEach(p -> found.add("directory: " + p));

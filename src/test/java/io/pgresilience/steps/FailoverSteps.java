@@ -18,12 +18,11 @@ import io.cucumber.java.en.When;
 import io.pgresilience.evidence.History;
 import io.pgresilience.evidence.Operation;
 import io.pgresilience.evidence.Verdict;
-import io.pgresilience.faults.Faults;
+import io.pgresilience.world.Faults;
 import io.pgresilience.lab.DbNode;
-import io.pgresilience.lab.LabWorld;
+import io.pgresilience.world.LabWorld;
 import io.pgresilience.lab.StopMode;
-import io.pgresilience.session.Session;
-import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.target.Reply;
 import io.pgresilience.target.Topology;
 import io.pgresilience.support.Wait;
@@ -148,7 +147,7 @@ public class FailoverSteps {
         newPrimary.promote();
         gateway.evidence().event("promoted", newPrimary.name() + " promoted (pg_ctl promote)");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {
-            Session.get().network().pointVipAt(newPrimary);
+            lab.pointVipAt(newPrimary);
             gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
         }
         gateway.evidence().heal("a new primary accepts writes");
@@ -338,7 +337,7 @@ public class FailoverSteps {
         newPrimary.promote();
         gateway.evidence().event("promoted", newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {
-            Session.get().network().pointVipAt(newPrimary);
+            lab.pointVipAt(newPrimary);
             gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
         }
         // The database is usable again through the new primary: readiness may turn 200 from here, partition or not.

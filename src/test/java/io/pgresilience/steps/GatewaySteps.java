@@ -13,7 +13,7 @@ import io.pgresilience.evidence.History;
 import io.pgresilience.evidence.Judge;
 import io.pgresilience.evidence.Operation;
 import io.pgresilience.support.Wait;
-import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.target.Reply;
 import java.util.ArrayList;
 import java.util.List;

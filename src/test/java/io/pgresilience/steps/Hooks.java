@@ -3,7 +3,6 @@ package io.pgresilience.steps;
 import io.cucumber.java.After;
 import io.cucumber.java.AfterAll;
 import io.cucumber.java.Before;
-import io.cucumber.java.BeforeAll;
 import io.cucumber.java.Scenario;
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.History;
@@ -17,13 +16,13 @@ import java.util.List;
 import io.pgresilience.evidence.EvidenceReport;
 import io.pgresilience.evidence.Metrics;
 import io.pgresilience.evidence.TimelineSvg;
-import io.pgresilience.faults.Faults;
+import io.pgresilience.world.Faults;
 import io.pgresilience.lab.DbNode;
-import io.pgresilience.lab.LabWorld;
+import io.pgresilience.world.LabWorld;
 import io.pgresilience.report.SecretScan;
-import io.pgresilience.session.Session;
+import io.pgresilience.run.Runs;
 import io.pgresilience.target.Capability;
-import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.world.GatewayWorld;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -145,26 +144,11 @@ public class Hooks {
         scenario.attach(text.getBytes(StandardCharsets.UTF_8), mimeType, name);
     }
 
-    /**
-     * Starting the lab and the gateway once, before any scenario: if they cannot start, that is one clear failure.
-     * A tag filter that selects nothing starts nothing (TagFilterTest reports it).
-     */
-    @BeforeAll
-    public static void startRun() throws java.io.IOException {
-        String problem = io.pgresilience.suite.TagFilter.problem(io.pgresilience.suite.TagFilter.given(),
-                java.nio.file.Path.of("features"));
-        if (problem != null) {
-            System.err.println("pg-resilience: " + problem);
-            return;
-        }
-        Session.get();
-    }
-
-    /** Stops everything; then no secret of the run may appear in its reports, Allure results or captured logs. */
+    /** Stops every lab; then no secret of the run may appear in its reports, Allure results or captured logs. */
     @AfterAll
     public static void endRun() throws java.io.IOException {
-        java.util.Map<String, String> secrets = Session.currentSecrets();
-        Session.end();
+        java.util.Map<String, String> secrets = Runs.secrets();
+        Runs.endAll();
         java.util.List<String> leaks = SecretScan.leaks(secrets, java.util.List.of(java.nio.file.Path.of("reports"),
                 io.pgresilience.report.RunContext.ALLURE_RESULTS));
         if (!leaks.isEmpty()) {

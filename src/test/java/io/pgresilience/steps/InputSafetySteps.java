@@ -10,7 +10,7 @@ import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
 import io.pgresilience.target.Capability;
-import io.pgresilience.target.GatewayWorld;
+import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.target.Reply;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.world;
 
 import io.pgresilience.config.Bounds;
 import io.pgresilience.config.Slo;
@@ -10,7 +10,13 @@ import io.pgresilience.evidence.History;
 import io.pgresilience.evidence.Metrics;
 import io.pgresilience.support.Wait;
 import io.pgresilience.evidence.Workload;
-import io.pgresilience.session.Session;
+import io.pgresilience.run.Lease;
+import io.pgresilience.run.Run;
+import io.pgresilience.target.Capability;
+import io.pgresilience.target.GatewayClient;
+import io.pgresilience.target.GatewayTarget;
+import io.pgresilience.target.Reply;
+import io.pgresilience.target.Topology;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +32,7 @@ import org.opentest4j.TestAbortedException;
  */
 public final class GatewayWorld {
 
-    private final Session session = Session.get();
+    private final Run session;
     private final Evidence evidence;
     private final GatewayClient client;
     private final ExecutorService background = Executors.newCachedThreadPool(r -> {
@@ -42,8 +48,9 @@ public final class GatewayWorld {
     private Map<String, String> startConfiguration = Map.of();
     private long logOffset;
 
-    public GatewayWorld(Evidence evidence) {
+    public GatewayWorld(Evidence evidence, Lease lease) {
         this.evidence = evidence;
+        this.session = lease.run();
         this.client = new GatewayClient(session.target(), evidence.history(), bounds().http());
     }
 

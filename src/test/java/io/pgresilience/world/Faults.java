@@ -1,11 +1,16 @@
-package io.pgresilience.faults;
+package io.pgresilience.world;
 
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.History;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;
-import io.pgresilience.session.Session;
+import io.pgresilience.run.Lease;
+import io.pgresilience.run.Run;
 import java.util.List;
+import io.pgresilience.faults.Direction;
+import io.pgresilience.faults.FaultProxy;
+import io.pgresilience.faults.Toxic;
+import io.pgresilience.faults.ToxicType;
 
 /**
  * Faults a scenario injects (a PicoContainer world object). Each one is written into the evidence as the start
@@ -13,11 +18,12 @@ import java.util.List;
  */
 public final class Faults {
 
-    private final Session session = Session.get();
+    private final Run session;
     private final Evidence evidence;
 
-    public Faults(Evidence evidence) {
+    public Faults(Evidence evidence, Lease lease) {
         this.evidence = evidence;
+        this.session = lease.run();
     }
 
     /** The proxy on the path from the gateway to a node (directly, or behind the VIP when it points there). */

@@ -1,8 +1,13 @@
-package io.pgresilience.lab;
+package io.pgresilience.world;
 
-import io.pgresilience.session.Session;
+import io.pgresilience.run.Lease;
+import io.pgresilience.run.Run;
 import java.util.ArrayList;
 import java.util.List;
+import io.pgresilience.lab.DbCluster;
+import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.GatewaySessions;
+import io.pgresilience.lab.OutsideSession;
 
 /**
  * The scenario's hold on the lab (a PicoContainer world object): the cluster, sessions opened outside the
@@ -10,10 +15,14 @@ import java.util.List;
  */
 public final class LabWorld {
 
-    private final Session session = Session.get();
+    private final Run session;
     private final List<OutsideSession> outside = new ArrayList<>();
     private final java.util.Map<String, Integer> logOffsets = new java.util.HashMap<>();
     private DbNode oldPrimary;
+
+    public LabWorld(Lease lease) {
+        this.session = lease.run();
+    }
 
     /** Remembers where each node's log stands as the scenario begins. */
     public void markLogs() {
@@ -50,6 +59,11 @@ public final class LabWorld {
 
     public void rememberPrimary(DbNode node) {
         this.oldPrimary = node;
+    }
+
+    /** The single host the gateway is given now leads to the node (the VIP's proxy is re-pointed). */
+    public void pointVipAt(DbNode node) {
+        session.network().pointVipAt(node);
     }
 
     public GatewaySessions gatewaySessionsOn(DbNode node) {

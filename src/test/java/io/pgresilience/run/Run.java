@@ -1,6 +1,8 @@
-package io.pgresilience.session;
+package io.pgresilience.run;
 
 import io.pgresilience.config.Settings;
+import io.pgresilience.config.Slo;
+import io.pgresilience.lab.containers.ContainerLab;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.DbCluster;
 import io.pgresilience.lab.Lab;
@@ -22,70 +24,44 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One run of the suite: the lab (database cluster and the proxies in front of it) and the gateway under test,
- * started once on first use and stopped when the run ends (also on Ctrl-C). Scenarios share it; before each
- * one, {@link #prepareScenario} undoes whatever the previous one left.
+ * One worker's run of the suite: its lab (database cluster and the proxies in front of it) and its gateway under
+ * test, each on ports and in a data directory of their own. Started by {@link Runs} on a worker's first scenario
+ * and stopped when the run ends (also on Ctrl-C); before each scenario, {@link #prepareScenario} undoes whatever the
+ * previous one left.
  */
-public final class Session implements AutoCloseable {
+public final class Run implements AutoCloseable {
 
     public static final Path REPORTS = Path.of("reports");
-    private static final List<String> TARGETS = List.of("reference", "contextforge", "external");
+    static final List<String> TARGETS = List.of("reference", "contextforge", "external");
 
-    private static Session current;
-    private static LabException startFailure;
-
+    private final int worker;
     private final Settings settings;
     private final LabDirectory directory;
     private final Lab lab;
     private final GatewayTarget target;
     private final Map<String, String> figures = new LinkedHashMap<>();
+    private final String labName;
 
-    private Session(Settings settings, LabDirectory directory, Lab lab, GatewayTarget target) {
+    private Run(int worker, Settings settings, LabDirectory directory, Lab lab, GatewayTarget target, String labName) {
+        this.worker = worker;
         this.settings = settings;
         this.directory = directory;
         this.lab = lab;
         this.target = target;
+        this.labName = labName;
     }
 
-    /** The run's session, started on first use; a start failure is remembered and re-reported, not retried. */
-    public static synchronized Session get() {
-        if (startFailure != null) {
-            throw startFailure;
-        }
-        if (current == null) {
-            try {
-                current = start(Settings.load());
-            } catch (LabException | IllegalArgumentException e) {
-                startFailure = e instanceof LabException le ? le : new LabException(e.getMessage(), e);
-                System.err.println("pg-resilience: " + startFailure.getMessage());
-                throw startFailure;
-            }
-            Runtime.getRuntime().addShutdownHook(new Thread(Session::end, "pg-resilience-teardown"));
-        }
-        return current;
-    }
-
-    /** Every secret of the current run (lab passwords, gateway token), empty when no run started. */
-    public static synchronized Map<String, String> currentSecrets() {
-        Map<String, String> all = new LinkedHashMap<>();
-        if (current != null) {
-            all.putAll(current.target.secrets());
-            if (current.lab != null) {
-                all.putAll(current.lab.cluster().secrets());
-            }
+    /** Every secret of this run (lab passwords, gateway token). */
+    public Map<String, String> secrets() {
+        Map<String, String> all = new LinkedHashMap<>(target.secrets());
+        if (lab != null) {
+            all.putAll(lab.cluster().secrets());
         }
         return all;
     }
 
-    /** Stops everything the run started; safe to call twice. */
-    public static synchronized void end() {
-        if (current != null) {
-            current.close();
-            current = null;
-        }
-    }
-
-    private static Session start(Settings settings) {
+    /** Starts worker {@code worker}'s lab and gateway (1-based; every worker has its own ports, data and logs). */
+    static Run start(Settings settings, int worker) {
         String targetName = settings.text("target");
         String labName = settings.text("lab");
         if (!TARGETS.contains(targetName)) {
@@ -96,15 +72,13 @@ public final class Session implements AutoCloseable {
         }
         if (targetName.equals("external")) {
             // The suite runs neither this gateway nor its database: no lab, only the gateway's address and token.
-            Session s = new Session(settings, null, null, new ExternalTarget(settings));
-            s.writeRunContext("none (the suite does not control an external gateway's database)");
-            return s;
+            return new Run(worker, settings, null, null, new ExternalTarget(settings), "none (the suite does not control an external gateway's database)");
         }
         long t0 = System.nanoTime();
         OsUser user = labName.equals("embedded") ? OsUser.forPostgres(settings.text("lab.os-user")) : OsUser.forPostgres("");
         PgBinaries bin = labName.equals("embedded") ? PgBinaries.locate(settings.text("pg.bin")) : null;
         Leftovers leftovers = new Leftovers(bin, user);
-        LabDirectory directory = LabDirectory.create(Path.of(settings.text("lab.dir")), user, leftovers);
+        LabDirectory directory = LabDirectory.create(LabDirectory.root(settings.text("lab.dir")), user, leftovers, worker);
         if (!leftovers.cleaned().isEmpty()) {
             System.err.println("pg-resilience: cleaned up after an earlier run: " + String.join("; ", leftovers.cleaned()));
         }
@@ -114,18 +88,17 @@ public final class Session implements AutoCloseable {
             lab = Labs.start(labName, settings, directory);
             applyLabDefects(settings.text("lab.defects"), lab.cluster());
             long t1 = System.nanoTime();
-            target = createTarget(targetName, settings, lab, directory);
+            target = createTarget(targetName, settings, lab, directory, worker);
             target.prepare(target.defaultTopology());
             long t2 = System.nanoTime();
-            Session s = new Session(settings, directory, lab, target);
-            s.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
-            s.figures.put("database cluster ready (primary + standby)", ms(t1 - t0));
-            s.figures.put("gateway ready", ms(t2 - t1));
-            s.writeRunContext(labName);
-            System.err.println("pg-resilience: lab ready in " + ms(t2 - t0) + " (" + lab.cluster().topology() + "; "
+            Run r = new Run(worker, settings, directory, lab, target, labName);
+            r.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
+            r.figures.put("database cluster ready (primary + standby)", ms(t1 - t0));
+            r.figures.put("gateway ready", ms(t2 - t1));
+            System.err.println("pg-resilience: lab " + worker + " ready in " + ms(t2 - t0) + " (" + lab.cluster().topology() + "; "
                     + lab.cluster().postgresVersion() + "; gateway " + target.name() + " " + target.version() + " at "
                     + target.baseUrl() + ")");
-            return s;
+            return r;
         } catch (RuntimeException e) {
             closeQuietly(target);
             closeQuietly(lab);
@@ -134,11 +107,19 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private static GatewayTarget createTarget(String name, Settings settings, Lab lab, LabDirectory directory) {
+    public int worker() {
+        return worker;
+    }
+
+    private static GatewayTarget createTarget(String name, Settings settings, Lab lab, LabDirectory directory, int worker) {
+        // One lab keeps its logs in reports/logs; with several, each lab has its own folder there.
         Path logs = REPORTS.resolve("logs");
+        if (settings.integer("labs") > 1) {
+            logs = logs.resolve("lab-" + worker);
+        }
         return switch (name) {
             case "reference" -> lab.gatewayInContainer()
-                    ? io.pgresilience.lab.containers.ContainerLab.referenceGateway(settings, lab, directory, logs)
+                    ? ContainerLab.referenceGateway(settings, lab, directory, logs)
                     : new ReferenceTarget(settings, lab.cluster(), lab.network(), directory, logs);
             case "contextforge" -> {
                 if (lab.gatewayInContainer()) {
@@ -162,7 +143,14 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void writeRunContext(String labName) {
+    /** What this run is, for the run context: the target, the lab, and the deadlines and SLOs it is held to. */
+    Map<String, String> targetFacts() {
+        Map<String, String> gateway = new LinkedHashMap<>(target.describe());
+        gateway.remove("pid");
+        return gateway;
+    }
+
+    Map<String, String> labFacts() {
         Map<String, String> labFacts = new LinkedHashMap<>();
         labFacts.put("target", target.name());
         labFacts.put("lab", labName);
@@ -171,10 +159,12 @@ public final class Session implements AutoCloseable {
             labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
                     + target.defaultTopology().phrase() + " (FO-01 runs both topologies and both replication modes)");
         }
-        Map<String, String> gateway = new LinkedHashMap<>(target.describe());
-        gateway.remove("pid");
-        Map<String, String> deadlines = new LinkedHashMap<>(figures);
-        deadlines.put("SLOs the judge holds " + target.name() + " to", io.pgresilience.config.Slo.of(settings, target.name(),
+        return labFacts;
+    }
+
+    Map<String, String> deadlines() {
+        Map<String, String> deadlines = new LinkedHashMap<>();
+        deadlines.put("SLOs the judge holds " + target.name() + " to", Slo.of(settings, target.name(),
                 target.poolTimeout()).describe() + "; a request may take at most " + target.requestBound().toMillis()
                 + " ms; readiness sampled every " + settings.text("readiness.sample-ms") + " ms");
         deadlines.put("deadlines of the suite's own waits on the lab", "sessions and pools " + settings.text("deadline.detect-ms")
@@ -184,7 +174,7 @@ public final class Session implements AutoCloseable {
         if (!labDefects.isBlank()) {
             deadlines.put("lab defects switched on", labDefects);
         }
-        io.pgresilience.report.RunContext.write(io.pgresilience.report.RunContext.of(gateway, labFacts, deadlines));
+        return deadlines;
     }
 
     private static String ms(long nanos) {
@@ -224,7 +214,8 @@ public final class Session implements AutoCloseable {
         return target;
     }
 
-    public Map<String, String> figures() {
+    /** How long this run took to get ready (empty for an external gateway). */
+    Map<String, String> figures() {
         return figures;
     }
 

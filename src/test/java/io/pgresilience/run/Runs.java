@@ -1,0 +1,145 @@
+package io.pgresilience.run;
+
+import io.pgresilience.config.Settings;
+import io.pgresilience.lab.LabException;
+import io.pgresilience.report.RunContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The labs of this JVM: at most {@code labs} runs, each started on the first scenario that finds none free and handed
+ * to one scenario at a time ({@link Lease}). Cucumber runs up to {@code labs} scenarios at once (see
+ * {@link LabsParallelism}), so every worker has a run of its own. Every run is stopped when the suite ends, also on
+ * Ctrl-C. This is the only state shared between workers; scenarios see their own run only, through PicoContainer.
+ */
+public final class Runs {
+
+    private static final Object LOCK = new Object();
+    private static final LinkedBlockingDeque<Run> FREE = new LinkedBlockingDeque<>();
+    private static final List<Run> STARTED = new ArrayList<>();
+    private static int starting;
+    private static LabException startFailure;
+    private static boolean hooked;
+
+    private Runs() {
+    }
+
+    /** How many labs this JVM runs side by side ({@code -Dlabs=N}). */
+    public static int labs(Settings settings) {
+        int n = settings.integer("labs");
+        if (n < 1) {
+            throw new LabException("labs=" + n + ": at least one lab is needed");
+        }
+        return n;
+    }
+
+    /** A run for one scenario: a free one, a new one while fewer than {@code labs} exist, or the next one freed. */
+    static Run lease() {
+        Settings settings = Settings.load();
+        int worker;
+        synchronized (LOCK) {
+            if (startFailure != null) {
+                throw startFailure;
+            }
+            Run free = FREE.pollFirst();
+            if (free != null) {
+                return free;
+            }
+            if (STARTED.size() + starting >= labs(settings)) {
+                worker = -1;
+            } else {
+                starting++;
+                worker = STARTED.size() + starting;
+                if (!hooked) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(Runs::endAll, "pg-resilience-teardown"));
+                    hooked = true;
+                }
+            }
+        }
+        if (worker < 0) {
+            return waitForFree();
+        }
+        try {
+            Run run = Run.start(settings, worker);
+            synchronized (LOCK) {
+                STARTED.add(run);
+                writeRunContext(settings);
+            }
+            return run;
+        } catch (LabException | IllegalArgumentException e) {
+            synchronized (LOCK) {
+                startFailure = e instanceof LabException le ? le : new LabException(e.getMessage(), e);
+            }
+            System.err.println("pg-resilience: " + e.getMessage());
+            throw startFailure;
+        } finally {
+            synchronized (LOCK) {
+                starting--;
+            }
+        }
+    }
+
+    private static Run waitForFree() {
+        try {
+            while (true) {
+                Run run = FREE.pollFirst(1, TimeUnit.SECONDS);
+                if (run != null) {
+                    return run;
+                }
+                synchronized (LOCK) {
+                    if (startFailure != null) {
+                        throw startFailure;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted while waiting for a free lab", e);
+        }
+    }
+
+    static void release(Run run) {
+        synchronized (LOCK) {
+            if (STARTED.contains(run)) {
+                FREE.addFirst(run);
+            }
+        }
+    }
+
+    /** Every secret of every run of this JVM. */
+    public static Map<String, String> secrets() {
+        Map<String, String> all = new LinkedHashMap<>();
+        synchronized (LOCK) {
+            STARTED.forEach(r -> all.putAll(r.secrets()));
+        }
+        return all;
+    }
+
+    /** Stops every run; safe to call twice. */
+    public static void endAll() {
+        List<Run> runs;
+        synchronized (LOCK) {
+            runs = List.copyOf(STARTED);
+            STARTED.clear();
+            FREE.clear();
+        }
+        runs.parallelStream().forEach(Run::close);
+    }
+
+    /** The run context: what the first run is, and how long each lab took to get ready. */
+    private static void writeRunContext(Settings settings) {
+        Run first = STARTED.get(0);
+        Map<String, String> figures = new LinkedHashMap<>();
+        int labs = labs(settings);
+        figures.put("labs side by side", labs + " (-Dlabs; each its own PostgreSQL primary + standby, proxies and gateway)");
+        for (Run r : STARTED) {
+            r.figures().forEach((k, v) -> figures.merge(k, labs > 1 ? "lab " + r.worker() + ": " + v : v, (a, b) -> a + "; " + b));
+        }
+        figures.putAll(first.deadlines());
+        RunContext.write(RunContext.of(first.targetFacts(), first.labFacts(), figures));
+    }
+}
