@@ -126,6 +126,7 @@ public final class Runs {
             runs = List.copyOf(STARTED);
             STARTED.clear();
             FREE.clear();
+            startFailure = null; // a self-proof command runs the suite again in this JVM, with other settings
         }
         runs.parallelStream().forEach(Run::close);
     }
