@@ -1,17 +1,18 @@
 package io.pgresilience.bench;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgresilience.faults.InJvmFaultProxy;
-import io.pgresilience.lab.Command;
+import io.pgresilience.support.Command;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.lab.Leftovers;
-import io.pgresilience.lab.OsUser;
+import io.pgresilience.support.OsUser;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.PgNode;
-import io.pgresilience.lab.Ports;
+import io.pgresilience.support.Ports;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

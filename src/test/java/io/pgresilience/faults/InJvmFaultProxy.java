@@ -1,6 +1,6 @@
 package io.pgresilience.faults;
 
-import io.pgresilience.lab.Ports;
+import io.pgresilience.support.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -109,9 +109,7 @@ public final class InJvmFaultProxy implements FaultProxy {
             return;
         }
         try {
-            ServerSocket s = new ServerSocket();
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(listenAddress, port), 128);
+            ServerSocket s = bindWithin(ACCEPTOR_EXIT);
             port = s.getLocalPort();
             server = s;
             acceptor = daemon(() -> acceptLoop(s), "proxy-" + name + "-accept");
@@ -119,6 +117,30 @@ public final class InJvmFaultProxy implements FaultProxy {
         } catch (IOException e) {
             throw new IllegalStateException("proxy " + name + " cannot listen on " + listenAddress.getHostAddress() + ":"
                     + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The listening socket; a port just closed may stay in use while its acceptor thread ends, so binding is retried. */
+    private ServerSocket bindWithin(java.time.Duration within) throws IOException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            ServerSocket s = new ServerSocket();
+            try {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(listenAddress, port), 128);
+                return s;
+            } catch (java.net.BindException busy) {
+                s.close();
+                if (port == 0 || System.nanoTime() > deadline) {
+                    throw busy;
+                }
+                try {
+                    Thread.sleep(20); // the poll interval of this retry
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw busy;
+                }
+            }
         }
     }
 

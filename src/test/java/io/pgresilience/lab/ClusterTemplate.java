@@ -1,5 +1,9 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.Ports;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.pgresilience.lab;
 
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;

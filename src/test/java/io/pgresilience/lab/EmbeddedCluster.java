@@ -1,5 +1,8 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.Ports;
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;

@@ -1,5 +1,7 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.LabException;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

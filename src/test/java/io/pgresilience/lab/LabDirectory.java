@@ -1,5 +1,9 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.Command;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

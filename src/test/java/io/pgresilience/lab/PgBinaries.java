@@ -1,5 +1,8 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.Command;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

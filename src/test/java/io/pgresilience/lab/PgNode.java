@@ -1,5 +1,9 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.Command;
+
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;

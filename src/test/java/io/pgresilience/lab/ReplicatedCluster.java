@@ -1,5 +1,7 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.LabException;
+
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package io.pgresilience.report;
 
+import io.pgresilience.run.RunContext;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

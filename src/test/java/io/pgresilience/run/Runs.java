@@ -1,8 +1,8 @@
 package io.pgresilience.run;
 
 import io.pgresilience.config.Settings;
-import io.pgresilience.lab.LabException;
-import io.pgresilience.report.RunContext;
+import io.pgresilience.support.LabException;
+import io.pgresilience.run.RunContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +30,10 @@ public final class Runs {
 
     /** How many labs this JVM runs side by side ({@code -Dlabs=N}). */
     public static int labs(Settings settings) {
-        int n = settings.integer("labs");
+        // A per-target default (labs.<target>) applies unless -Dlabs is given.
+        String perTarget = "labs." + settings.text("target");
+        int n = System.getProperty("labs") == null && settings.optional(perTarget).isPresent()
+                ? settings.integer(perTarget) : settings.integer("labs");
         if (n < 1) {
             throw new LabException("labs=" + n + ": at least one lab is needed");
         }

@@ -1,5 +1,6 @@
 package io.pgresilience.selfproof;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

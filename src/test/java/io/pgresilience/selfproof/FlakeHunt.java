@@ -1,5 +1,6 @@
 package io.pgresilience.selfproof;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

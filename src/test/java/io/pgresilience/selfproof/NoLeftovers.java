@@ -1,9 +1,10 @@
 package io.pgresilience.selfproof;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgresilience.lab.Command;
+import io.pgresilience.support.Command;
 import io.pgresilience.lab.LabDirectory;
 import java.io.IOException;
 import java.nio.file.Files;

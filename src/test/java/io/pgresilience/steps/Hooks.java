@@ -19,7 +19,7 @@ import io.pgresilience.evidence.TimelineSvg;
 import io.pgresilience.world.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.world.LabWorld;
-import io.pgresilience.report.SecretScan;
+import io.pgresilience.support.SecretScan;
 import io.pgresilience.run.Runs;
 import io.pgresilience.target.Capability;
 import io.pgresilience.world.GatewayWorld;
@@ -150,7 +150,7 @@ public class Hooks {
         java.util.Map<String, String> secrets = Runs.secrets();
         Runs.endAll();
         java.util.List<String> leaks = SecretScan.leaks(secrets, java.util.List.of(java.nio.file.Path.of("reports"),
-                io.pgresilience.report.RunContext.ALLURE_RESULTS));
+                io.pgresilience.run.RunContext.ALLURE_RESULTS));
         if (!leaks.isEmpty()) {
             throw new IllegalStateException("pg-resilience: a secret of this run leaked into its output: " + leaks);
         }

@@ -1,7 +1,7 @@
 package io.pgresilience.target;
 
 import io.pgresilience.config.Settings;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

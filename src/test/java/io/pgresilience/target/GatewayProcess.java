@@ -3,7 +3,7 @@ package io.pgresilience.target;
 import static org.awaitility.Awaitility.await;
 
 import io.pgresilience.lab.LabDirectory;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import io.pgresilience.lab.Leftovers;
 import java.io.IOException;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package io.pgresilience.target;
 
-import io.pgresilience.lab.Command;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.Command;
+import io.pgresilience.support.LabException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,7 +9,7 @@ import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.History;
 import io.pgresilience.evidence.Metrics;
 import io.pgresilience.support.Wait;
-import io.pgresilience.evidence.Workload;
+import io.pgresilience.world.Workload;
 import io.pgresilience.run.Lease;
 import io.pgresilience.run.Run;
 import io.pgresilience.target.Capability;

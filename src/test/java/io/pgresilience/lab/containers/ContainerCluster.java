@@ -5,7 +5,7 @@ import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.ReplicatedCluster;
 import io.pgresilience.lab.ReplicationRoute;
-import io.pgresilience.lab.Ports;
+import io.pgresilience.support.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,7 @@ import org.testcontainers.utility.DockerImageName;
  * Testcontainers network; the standby streams through the replication fault proxy. Roles are read from the
  * servers, never assumed, and {@link #ensureHealthy()} repairs exactly as the embedded lab does.
  */
-final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
+public final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
 
     private final ContainerEngine engine;
     private final Network network;
@@ -45,7 +45,7 @@ final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
      * Starts the primary (initdb by the image), creates the gateway's role and database, and a standby from a base
      * backup. Owns the engine from here on: closing the cluster (also after a failed start) stops it.
      */
-    static ContainerCluster start(ContainerEngine engine, String image, String hostAlias, RunLabels labels,
+    public static ContainerCluster start(ContainerEngine engine, String image, String hostAlias, RunLabels labels,
                                   Deadlines deadlines, Duration immediateStopGrace, ReplicationRoute route) {
         Network network = Network.builder()
                 .createNetworkCmdModifier(cmd -> cmd.withName(labels.name("net")).withLabels(labels.map()))
@@ -82,19 +82,19 @@ final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
         primary.waitForCatchup(standby);
     }
 
-    ContainerEngine engine() {
+    public ContainerEngine engine() {
         return engine;
     }
 
-    Network network() {
+    public Network network() {
         return network;
     }
 
-    RunLabels labels() {
+    public RunLabels labels() {
         return labels;
     }
 
-    String hostAlias() {
+    public String hostAlias() {
         return hostAlias;
     }
 

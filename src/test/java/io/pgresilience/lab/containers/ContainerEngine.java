@@ -6,7 +6,7 @@ import com.github.dockerjava.api.model.Version;
 import io.pgresilience.config.Settings;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.LabDirectory;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import java.io.File;
 import java.net.URI;
 import java.nio.file.Files;
@@ -22,7 +22,7 @@ import org.testcontainers.DockerClientFactory;
  * The container engine the lab runs on: the one DOCKER_HOST names (else Docker's default sockets), else a podman
  * service the suite starts on a socket of its own and stops at the end; without either, one clear line.
  */
-final class ContainerEngine implements AutoCloseable {
+public final class ContainerEngine implements AutoCloseable {
 
     private static final URI DEFAULT_SOCKET = URI.create("unix:///var/run/docker.sock");
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
@@ -43,7 +43,7 @@ final class ContainerEngine implements AutoCloseable {
         this.product = (podman ? "podman " : "Docker ") + version.getVersion();
     }
 
-    static ContainerEngine connect(Settings settings, LabDirectory directory, Path logsDir, Deadlines deadlines) {
+    public static ContainerEngine connect(Settings settings, LabDirectory directory, Path logsDir, Deadlines deadlines) {
         List<URI> candidates = candidateSockets();
         for (URI engine : candidates) {
             if (EnginePing.answers(engine, PING_TIMEOUT)) {
@@ -118,16 +118,16 @@ final class ContainerEngine implements AutoCloseable {
         return Optional.empty();
     }
 
-    DockerClient client() {
+    public DockerClient client() {
         return client;
     }
 
-    boolean podman() {
+    public boolean podman() {
         return podman;
     }
 
     /** Where containers publish their ports, as Testcontainers sees it (127.0.0.1 for the suite's own podman). */
-    String host() {
+    public String host() {
         return DockerClientFactory.instance().dockerHostIpAddress();
     }
 
@@ -137,7 +137,7 @@ final class ContainerEngine implements AutoCloseable {
     }
 
     /** A clear line instead of a pull error deep in Testcontainers when an image is neither here nor pullable. */
-    void requireImage(String image, String setting, Duration pullWithin) {
+    public void requireImage(String image, String setting, Duration pullWithin) {
         try {
             client.inspectImageCmd(image).exec();
             return;

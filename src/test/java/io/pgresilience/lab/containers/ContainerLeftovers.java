@@ -14,17 +14,17 @@ import java.util.function.Predicate;
  * Removes the lab's containers, networks and images by their labels: those of a run whose JVM is gone (killed
  * before its teardown), or everything of this run at its end, whatever teardown already removed.
  */
-final class ContainerLeftovers {
+public final class ContainerLeftovers {
 
     private final DockerClient client;
     private final List<String> removed = new ArrayList<>();
 
-    ContainerLeftovers(DockerClient client) {
+    public ContainerLeftovers(DockerClient client) {
         this.client = client;
     }
 
     /** Everything labelled by a run whose owner JVM no longer runs. */
-    List<String> ofDeadRuns() {
+    public List<String> ofDeadRuns() {
         return remove(labels -> !RunLabels.ownerAlive(labels.getOrDefault(RunLabels.OWNER, "")), "of a run that was killed");
     }
 

@@ -1,6 +1,7 @@
 package io.pgresilience.lab.containers;
 
-import io.pgresilience.lab.LabException;
+
+import io.pgresilience.support.LabException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -10,11 +11,11 @@ import java.util.function.Consumer;
 import org.testcontainers.containers.output.OutputFrame;
 
 /** Appends a container's stdout and stderr to a log file as it comes (the file GatewayLog reads). */
-final class ContainerLogFile implements Consumer<OutputFrame>, AutoCloseable {
+public final class ContainerLogFile implements Consumer<OutputFrame>, AutoCloseable {
 
     private final OutputStream out;
 
-    ContainerLogFile(Path file) {
+    public ContainerLogFile(Path file) {
         try {
             Files.createDirectories(file.getParent());
             out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

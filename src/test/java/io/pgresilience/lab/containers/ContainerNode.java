@@ -1,11 +1,12 @@
 package io.pgresilience.lab.containers;
 
+
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import io.pgresilience.lab.SqlVerbs;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;

@@ -3,12 +3,12 @@ package io.pgresilience.lab.containers;
 import java.util.Arrays;
 
 /** The last lines of a log, on one line, for an error message a user can act on. */
-final class LogTail {
+public final class LogTail {
 
     private LogTail() {
     }
 
-    static String of(String log, int lines) {
+    public static String of(String log, int lines) {
         String[] all = log.strip().split("\n");
         return String.join(" | ", Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length)).strip();
     }

@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.LabDirectory;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import io.pgresilience.lab.Leftovers;
 import java.io.IOException;
 import java.net.URI;

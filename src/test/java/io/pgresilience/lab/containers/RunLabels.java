@@ -1,5 +1,6 @@
 package io.pgresilience.lab.containers;
 
+
 import io.pgresilience.lab.LabDirectory;
 import java.util.Locale;
 import java.util.Map;
@@ -9,23 +10,23 @@ import java.util.Optional;
  * Labels that tie every container, network and image of the lab to this run and to the JVM that owns it:
  * Ryuk is off, so a later run removes what a killed one left, by these labels (as Leftovers does with pid files).
  */
-record RunLabels(String runId, String owner) {
+public record RunLabels(String runId, String owner) {
 
     static final String RUN = "io.pgresilience.run";
     static final String OWNER = "io.pgresilience.owner";
 
-    static RunLabels of(LabDirectory directory) {
+    public static RunLabels of(LabDirectory directory) {
         ProcessHandle me = ProcessHandle.current();
         String started = Long.toString(me.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L));
         return new RunLabels(directory.path().getFileName().toString(), me.pid() + "-" + started);
     }
 
-    Map<String, String> map() {
+    public Map<String, String> map() {
         return Map.of(RUN, runId, OWNER, owner);
     }
 
     /** A name for a container or image of this run: lower case, as image references must be. */
-    String name(String what) {
+    public String name(String what) {
         return "pg-resilience-" + what + "-" + runId.replaceFirst("^run-", "").toLowerCase(Locale.ROOT);
     }
 

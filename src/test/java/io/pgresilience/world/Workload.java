@@ -1,4 +1,4 @@
-package io.pgresilience.evidence;
+package io.pgresilience.world;
 
 import io.pgresilience.target.GatewayClient;
 import io.pgresilience.target.Reply;

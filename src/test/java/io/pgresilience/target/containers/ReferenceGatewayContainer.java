@@ -1,12 +1,16 @@
-package io.pgresilience.lab.containers;
+package io.pgresilience.target.containers;
+
+import io.pgresilience.lab.containers.ContainerCluster;
+import io.pgresilience.lab.containers.LogTail;
+import io.pgresilience.lab.containers.ContainerLogFile;
 
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.pgresilience.config.Settings;
-import io.pgresilience.lab.LabException;
-import io.pgresilience.lab.Ports;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.Ports;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.target.ReferenceGatewayTarget;
 import java.io.IOException;
@@ -37,7 +41,7 @@ public final class ReferenceGatewayContainer extends ReferenceGatewayTarget {
     private GenericContainer<?> container;
     private ContainerLogFile containerLog;
 
-    ReferenceGatewayContainer(Settings settings, ContainerCluster cluster, LabNetwork network, Path logsDir) {
+    public ReferenceGatewayContainer(Settings settings, ContainerCluster cluster, LabNetwork network, Path logsDir) {
         super(settings, cluster, network, logsDir.resolve("reference-gateway-container.log"));
         this.cluster = cluster;
         this.image = new GatewayImage(settings.text("lab.gateway-base-image"), cluster.labels(), cluster.engine());

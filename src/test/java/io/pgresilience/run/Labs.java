@@ -1,8 +1,15 @@
-package io.pgresilience.lab;
+package io.pgresilience.run;
+
+import io.pgresilience.lab.Deadlines;
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.EmbeddedCluster;
+import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.LabException;
 
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
-import io.pgresilience.lab.containers.ContainerLab;
+import io.pgresilience.run.ContainerLab;
 import java.util.List;
 
 /** Starts the lab the run asks for (-Dlab=embedded|containers). */

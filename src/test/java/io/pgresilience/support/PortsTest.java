@@ -1,4 +1,4 @@
-package io.pgresilience.lab;
+package io.pgresilience.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

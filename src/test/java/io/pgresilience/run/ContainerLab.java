@@ -1,11 +1,17 @@
-package io.pgresilience.lab.containers;
+package io.pgresilience.run;
+
+import io.pgresilience.target.containers.ReferenceGatewayContainer;
+import io.pgresilience.lab.containers.ContainerEngine;
+import io.pgresilience.lab.containers.ContainerCluster;
+import io.pgresilience.lab.containers.RunLabels;
+import io.pgresilience.lab.containers.ContainerLeftovers;
 
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.Deadlines;
-import io.pgresilience.lab.Lab;
+import io.pgresilience.run.Lab;
 import io.pgresilience.lab.LabDirectory;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import io.pgresilience.target.GatewayTarget;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pgresilience.lab;
+package io.pgresilience.support;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,7 +24,10 @@ public final class Ports {
     private static final int LOWEST = 10_000;
     private static final int ATTEMPTS = 200;
 
-    /** Ports handed out in this JVM: two labs starting side by side must not pick the same one before either binds it. */
+    /**
+     * Ports handed out in this JVM: two labs must not pick the same one before either binds it, nor try-bind one that a
+     * lab's proxy is about to listen on again.
+     */
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private Ports() {
@@ -46,7 +49,7 @@ public final class Ports {
             for (int[] r : ranges) {
                 int size = r[1] - r[0] + 1;
                 if (pick < size) {
-                    if (bindable(address, r[0] + pick) && HANDED_OUT.add(r[0] + pick)) {
+                    if (!HANDED_OUT.contains(r[0] + pick) && bindable(address, r[0] + pick) && HANDED_OUT.add(r[0] + pick)) {
                         return r[0] + pick;
                     }
                     break;

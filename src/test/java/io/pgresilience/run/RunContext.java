@@ -1,4 +1,4 @@
-package io.pgresilience.report;
+package io.pgresilience.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,4 +1,4 @@
-package io.pgresilience.lab;
+package io.pgresilience.support;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

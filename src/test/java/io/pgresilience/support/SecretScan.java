@@ -1,4 +1,4 @@
-package io.pgresilience.report;
+package io.pgresilience.support;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

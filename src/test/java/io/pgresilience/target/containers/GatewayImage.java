@@ -1,7 +1,10 @@
-package io.pgresilience.lab.containers;
+package io.pgresilience.target.containers;
+
+import io.pgresilience.lab.containers.ContainerEngine;
+import io.pgresilience.lab.containers.RunLabels;
 
 import com.github.dockerjava.api.exception.NotFoundException;
-import io.pgresilience.lab.LabException;
+import io.pgresilience.support.LabException;
 import io.pgresilience.target.ReferenceGatewaySetup;
 import java.io.File;
 import java.io.IOException;

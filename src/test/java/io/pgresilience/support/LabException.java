@@ -1,4 +1,4 @@
-package io.pgresilience.lab;
+package io.pgresilience.support;
 
 /** The lab cannot do what was asked; the message is one line a user can act on. */
 public class LabException extends RuntimeException {

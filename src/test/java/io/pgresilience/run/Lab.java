@@ -1,4 +1,6 @@
-package io.pgresilience.lab;
+package io.pgresilience.run;
+
+import io.pgresilience.lab.DbCluster;
 
 import io.pgresilience.faults.LabNetwork;
 

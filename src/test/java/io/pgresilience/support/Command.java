@@ -1,4 +1,5 @@
-package io.pgresilience.lab;
+package io.pgresilience.support;
+
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +118,7 @@ public final class Command {
         return r.output();
     }
 
-    static String lastLines(String text, int n) {
+    public static String lastLines(String text, int n) {
         String[] lines = text.strip().split("\n");
         int from = Math.max(0, lines.length - n);
         return String.join(" | ", java.util.Arrays.copyOfRange(lines, from, lines.length));
