@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 
 /**
  * The suite's configuration: {@code pg-resilience.properties} on the classpath, overridden by
@@ -83,16 +82,4 @@ public final class Settings {
         return Duration.ofSeconds(number(key));
     }
 
-    public boolean flag(String key) {
-        return Boolean.parseBoolean(text(key));
-    }
-
-    /** Every setting, sorted, for the report. (No secrets live here: they are generated per run.) */
-    public Map<String, String> entries() {
-        Map<String, String> out = new TreeMap<>();
-        for (String k : values.stringPropertyNames()) {
-            out.put(k, values.getProperty(k));
-        }
-        return out;
-    }
 }

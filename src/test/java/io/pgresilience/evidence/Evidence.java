@@ -30,10 +30,6 @@ public final class Evidence {
         return scenarioKey + "-" + base;
     }
 
-    public String scenarioKey() {
-        return scenarioKey;
-    }
-
     public void fault(String description) {
         history.mark(History.FAULT, description);
     }
@@ -80,10 +76,6 @@ public final class Evidence {
 
     public void event(String name, String description) {
         history.mark(name, description);
-    }
-
-    public boolean hasFault() {
-        return history.first(History.FAULT).isPresent();
     }
 
     public void note(String figure, String value) {

@@ -112,11 +112,6 @@ public final class LabNetwork implements AutoCloseable {
         vip.upstream(p.listenHost(), p.listenPort());
     }
 
-    public boolean vipPointsAt(DbNode node) {
-        FaultProxy p = proxyFor(node);
-        return vip.upstreamHost().equals(p.listenHost()) && vip.upstreamPort() == p.listenPort();
-    }
-
     /** Every toxic removed, every proxy listening. */
     public void healAll() {
         all().forEach(FaultProxy::reset);

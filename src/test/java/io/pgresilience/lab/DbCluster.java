@@ -37,8 +37,6 @@ public interface DbCluster extends AutoCloseable {
 
     boolean synchronous();
 
-    /** Grows when the lab had to be created anew: anything that remembers the old one must start over. */
-    long generation();
 
     String postgresVersion();
 

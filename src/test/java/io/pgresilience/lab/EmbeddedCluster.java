@@ -62,7 +62,7 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
         InetSocketAddress upstream = route.to(primary);
         // Both copies at once; the standby replays from the template's checkpoint whatever the primary writes after it.
         CompletableFuture<PgNode> standbyCopy = CompletableFuture.supplyAsync(
-                () -> standby.initFromBackup(primary, template, upstream.getHostString(), upstream.getPort()));
+                () -> standby.initFromBackup(template, upstream.getHostString(), upstream.getPort()));
         primary.initFromTemplate(template);
         // Random letters and digits: safe inside a literal, and never logged.
         primary.setPasswordsOffline(Map.of(PgNode.SUPERUSER, superuserPassword, GATEWAY_ROLE, gatewayPassword));
@@ -99,12 +99,6 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
     public Map<String, String> secrets() {
         return Map.of("database password of the gateway role", gatewayPassword,
                 "database superuser password", superuserPassword);
-    }
-
-    /** Nodes are rebuilt in place (same names, same ports): nothing that remembers them must start over. */
-    @Override
-    public long generation() {
-        return 1;
     }
 
     @Override

@@ -65,10 +65,6 @@ public final class PgNode extends SqlVerbs {
         return port;
     }
 
-    public Path dataDir() {
-        return data;
-    }
-
     /** The settings every lab node shares: loopback TCP only, replication, short lock waits. */
     static final String SETTINGS = """
 
@@ -212,7 +208,7 @@ public final class PgNode extends SqlVerbs {
      * Makes this node a streaming standby of root, from a backup of root (has_streaming in the Perl API); it
      * streams from the given address, which may be a fault proxy in front of root.
      */
-    public PgNode initFromBackup(PgNode root, Path backup, String streamHost, int streamPort) {
+    public PgNode initFromBackup(Path backup, String streamHost, int streamPort) {
         if (isRunning()) {
             stop(StopMode.IMMEDIATE);
         }
@@ -235,7 +231,7 @@ public final class PgNode extends SqlVerbs {
         if (isRunning()) {
             stop(StopMode.IMMEDIATE);
         }
-        initFromBackup(root, root.backup("rebuild"), streamFrom.getHostString(), streamFrom.getPort()).start();
+        initFromBackup(root.backup("rebuild"), streamFrom.getHostString(), streamFrom.getPort()).start();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.pgresilience.report;
 
+import io.pgresilience.suite.Features;
+
 import io.pgresilience.run.RunContext;
 
 import java.io.IOException;
@@ -209,28 +211,10 @@ public final class IndexPage {
     /** The stories, from the feature files' headers (so a story with no scenario in this run still shows). */
     static List<Story> stories() throws IOException {
         List<Story> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(Path.of("features"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".feature")).sorted().toList()) {
-                String tag = null;
-                String title = null;
-                List<String> narrative = new ArrayList<>();
-                for (String raw : Files.readAllLines(f)) {
-                    String line = raw.strip();
-                    if (title == null) {
-                        if (line.startsWith("@")) {
-                            tag = line.split("\\s+")[0].substring(1);
-                        } else if (line.startsWith("Feature:")) {
-                            title = line.substring("Feature:".length()).strip();
-                        }
-                    } else if (line.isEmpty() || line.startsWith("#") || line.startsWith("@") || line.startsWith("Scenario")) {
-                        break;
-                    } else {
-                        narrative.add(line);
-                    }
-                }
-                if (tag != null && title != null) {
-                    out.add(new Story(tag, title, narrative));
-                }
+        for (Features.Parsed f : Features.read(Path.of("features"))) {
+            if (!f.tags().isEmpty()) {
+                List<String> narrative = f.description().lines().map(String::strip).toList();
+                out.add(new Story(f.tags().get(0).substring(1), f.name(), narrative));
             }
         }
         return out;

@@ -4,12 +4,9 @@ import io.cucumber.tagexpressions.Expression;
 import io.cucumber.tagexpressions.TagExpressionException;
 import io.cucumber.tagexpressions.TagExpressionParser;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /** The run's tag filter (-Dcucumber.filter.tags) checked against the scenarios of features/, before anything starts. */
 public final class TagFilter {
@@ -47,41 +44,6 @@ public final class TagFilter {
 
     /** The tags of every scenario (and of every example of an outline), feature tags included. */
     static List<List<String>> scenarioTags(Path features) throws IOException {
-        List<List<String>> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(features)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".feature")).toList()) {
-                List<String> featureTags = new ArrayList<>();
-                List<String> scenario = new ArrayList<>();
-                List<String> pending = new ArrayList<>();
-                boolean outline = false;
-                for (String raw : Files.readAllLines(f)) {
-                    String line = raw.strip();
-                    if (line.startsWith("@")) {
-                        for (String t : line.split("\\s+")) {
-                            if (t.startsWith("@")) {
-                                pending.add(t);
-                            }
-                        }
-                    } else if (line.startsWith("Feature:")) {
-                        featureTags = new ArrayList<>(pending);
-                        pending.clear();
-                    } else if (line.startsWith("Scenario")) {
-                        scenario = new ArrayList<>(featureTags);
-                        scenario.addAll(pending);
-                        pending.clear();
-                        outline = line.startsWith("Scenario Outline") || line.startsWith("Scenario Template");
-                        if (!outline) {
-                            out.add(scenario);
-                        }
-                    } else if (line.startsWith("Examples:") && outline) {
-                        List<String> example = new ArrayList<>(scenario);
-                        example.addAll(pending);
-                        pending.clear();
-                        out.add(example);
-                    }
-                }
-            }
-        }
-        return out;
+        return Features.read(features).stream().flatMap(f -> f.scenarioTags().stream()).toList();
     }
 }

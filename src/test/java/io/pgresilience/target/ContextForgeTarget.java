@@ -49,7 +49,6 @@ public final class ContextForgeTarget implements GatewayTarget {
     private String baseUrl;
     private String token;
     private String version;
-    private long startedForGeneration = -1;
 
     public ContextForgeTarget(Settings settings, DbCluster cluster, LabNetwork network, LabDirectory lab, Path logsDir) {
         this.settings = settings;
@@ -116,7 +115,7 @@ public final class ContextForgeTarget implements GatewayTarget {
 
     @Override
     public void prepare(Topology topology) {
-        if (process != null && process.alive() && startedForGeneration == cluster.generation()
+        if (process != null && process.alive()
                 && process.recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
             return;
         }
@@ -137,7 +136,6 @@ public final class ContextForgeTarget implements GatewayTarget {
         Path work = lab.path().resolve("contextforge-work"); // an empty directory: ContextForge reads ./.env
         process = GatewayProcess.start("contextforge-gateway", List.of("setsid", python.bin("mcpgateway").toString(),
                 "--host", "127.0.0.1", "--port", Integer.toString(port)), env, logFile, lab, work);
-        startedForGeneration = cluster.generation();
         Duration within = settings.millis("deadline.gateway-start-ms");
         process.awaitHttp200(baseUrl + profile().livenessPath(), within);
         process.awaitHttp200(baseUrl + profile().readinessPath(), within);

@@ -22,7 +22,6 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     protected final String token = EmbeddedCluster.newSecret();
     private final DbCluster cluster;
     protected Topology topology = Topology.MULTI_HOST;
-    private long startedForGeneration = -1;
     protected String baseUrl;
 
     protected ReferenceGatewayTarget(Settings settings, DbCluster cluster, LabNetwork network, Path logFile) {
@@ -47,7 +46,7 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
 
     @Override
     public final void prepare(Topology wanted) {
-        boolean reusable = running() && wanted == topology && startedForGeneration == cluster.generation();
+        boolean reusable = running() && wanted == topology;
         // A running gateway must find its way back to the repaired lab by itself, within the recover deadline.
         if (reusable && recoversWithin(baseUrl + profile().readinessPath(), settings.millis("deadline.recover-ms"))) {
             return;
@@ -68,7 +67,6 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
 
     private void start() {
         startGateway();
-        startedForGeneration = cluster.generation();
     }
 
     @Override

@@ -119,12 +119,6 @@ public final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
                 "database superuser password", superuserPassword);
     }
 
-    /** Nodes are rebuilt in place (same names, same ports): nothing that remembers them must start over. */
-    @Override
-    public long generation() {
-        return 1;
-    }
-
     @Override
     public String postgresVersion() {
         return version;
