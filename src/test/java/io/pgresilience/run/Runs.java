@@ -30,10 +30,15 @@ public final class Runs {
 
     /** How many labs this JVM runs side by side ({@code -Dlabs=N}). */
     public static int labs(Settings settings) {
-        // A per-target default (labs.<target>) applies unless -Dlabs is given.
-        String perTarget = "labs." + settings.text("target");
-        int n = System.getProperty("labs") == null && settings.optional(perTarget).isPresent()
-                ? settings.integer(perTarget) : settings.integer("labs");
+        // A per-target or per-lab default (labs.<target>, labs.<lab>) applies unless -Dlabs is given.
+        int n = settings.integer("labs");
+        if (System.getProperty("labs") == null) {
+            for (String key : List.of("labs." + settings.text("target"), "labs." + settings.text("lab"))) {
+                if (settings.optional(key).isPresent()) {
+                    n = Math.min(n, settings.integer(key));
+                }
+            }
+        }
         if (n < 1) {
             throw new LabException("labs=" + n + ": at least one lab is needed");
         }
