@@ -1,5 +1,6 @@
 package io.pgresilience.config;
 
+import java.util.Optional;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -56,9 +57,9 @@ public final class Settings {
     }
 
     /** A setting that may be absent (e.g. a per-target override). */
-    public java.util.Optional<String> optional(String key) {
+    public Optional<String> optional(String key) {
         String v = values.getProperty(key, System.getProperty(key));
-        return v == null || v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(v.trim());
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
     }
 
     public long number(String key) {

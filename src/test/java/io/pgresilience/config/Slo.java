@@ -1,5 +1,6 @@
 package io.pgresilience.config;
 
+import java.util.Locale;
 import java.time.Duration;
 
 /**
@@ -26,7 +27,7 @@ public record Slo(Duration detect, Duration recover, Duration rto) {
 
     /** "detect", "recover" or "RTO", as the features name them. */
     public Duration named(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
             case "detect" -> detect;
             case "recover" -> recover;
             case "rto" -> rto;

@@ -1,5 +1,7 @@
 package io.pgresilience.evidence;
 
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,7 +20,7 @@ public final class Evidence {
     private Verdict verdict;
     private Judge.Judgement judgement;
     private boolean outage;
-    private final java.util.Set<String> allowedInFault = new java.util.TreeSet<>();
+    private final Set<String> allowedInFault = new TreeSet<>();
     private String lossAllowed;
 
     public History history() {
@@ -49,8 +51,8 @@ public final class Evidence {
         allowedInFault.add(status + " " + errorCode);
     }
 
-    public java.util.Set<String> allowedInFault() {
-        return java.util.Set.copyOf(allowedInFault);
+    public Set<String> allowedInFault() {
+        return Set.copyOf(allowedInFault);
     }
 
     /** Acknowledged writes may be lost, and why (asynchronous replication across a failover); they are reported as RPO. */

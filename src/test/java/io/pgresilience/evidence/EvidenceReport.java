@@ -1,5 +1,6 @@
 package io.pgresilience.evidence;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pgresilience.config.Bounds;
@@ -94,7 +95,7 @@ public final class EvidenceReport {
         doc.put("operations", evidence.history().operations());
         try {
             return JSON.writeValueAsString(doc);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             return "{\"error\": \"" + e.getMessage() + "\"}";
         }
     }

@@ -1,5 +1,7 @@
 package io.pgresilience.evidence;
 
+import java.time.Duration;
+import java.util.function.Predicate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -151,7 +153,7 @@ public final class Judge {
         }
 
         // 7. The SLOs: detect, recover, RTO.
-        Metrics m = Metrics.of(History.of(ops, events), java.time.Duration.ofMillis(t.sustainMs()));
+        Metrics m = Metrics.of(History.of(ops, events), Duration.ofMillis(t.sustainMs()));
         if (t.outage()) {
             rules.add(m.detectMs() == null
                     ? new Rule(slo("time to detect", t.detectSloMs()), Status.NOT_APPLICABLE, "no request failed during the fault")
@@ -255,11 +257,11 @@ public final class Judge {
         return o.status() == 0 ? "no answer" : o.status() + (o.error() == null ? "" : " " + o.error());
     }
 
-    private static String count(List<Operation> ops, java.util.function.Predicate<Operation> which) {
+    private static String count(List<Operation> ops, Predicate<Operation> which) {
         return ops.stream().filter(which).count() + " requests";
     }
 
-    private static String statusCounts(List<Operation> ops, java.util.function.Predicate<Operation> which) {
+    private static String statusCounts(List<Operation> ops, Predicate<Operation> which) {
         TreeMap<String, Long> counts = ops.stream().filter(which).collect(Collectors.groupingBy(
                 o -> o.status() == 0 ? "no answer" : Integer.toString(o.status()), TreeMap::new, Collectors.counting()));
         return counts.isEmpty() ? "no requests" : counts.entrySet().stream().map(e -> e.getValue() + " × " + e.getKey())

@@ -1,5 +1,6 @@
 package io.pgresilience.evidence;
 
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 
@@ -23,8 +24,8 @@ public final class TimelineSvg {
     public static String render(String title, History history, Verdict verdict) {
         List<Operation> ops = history.operations();
         List<History.Event> events = history.events();
-        java.util.Set<String> lost = verdict == null ? java.util.Set.of() : java.util.Set.copyOf(verdict.lost());
-        java.util.Set<String> ghosts = verdict == null ? java.util.Set.of() : java.util.Set.copyOf(verdict.ghosts());
+        Set<String> lost = verdict == null ? Set.of() : Set.copyOf(verdict.lost());
+        Set<String> ghosts = verdict == null ? Set.of() : Set.copyOf(verdict.ghosts());
         // The axis starts shortly before the first request or action: the scenario's set-up is not the story.
         long first = Math.min(ops.stream().mapToLong(Operation::startMs).min().orElse(0),
                 events.stream().mapToLong(History.Event::atMs).min().orElse(Long.MAX_VALUE));

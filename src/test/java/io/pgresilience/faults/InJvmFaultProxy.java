@@ -1,5 +1,7 @@
 package io.pgresilience.faults;
 
+import java.net.BindException;
+import java.time.Duration;
 import io.pgresilience.support.Ports;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +34,7 @@ public final class InJvmFaultProxy implements FaultProxy {
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int CHUNK = 32 * 1024;
     /** How long disable() waits for the accepting thread to let go of the listening socket (it takes microseconds). */
-    private static final java.time.Duration ACCEPTOR_EXIT = java.time.Duration.ofSeconds(2);
+    private static final Duration ACCEPTOR_EXIT = Duration.ofSeconds(2);
 
     private final String name;
     private final InetAddress listenAddress;
@@ -121,7 +123,7 @@ public final class InJvmFaultProxy implements FaultProxy {
     }
 
     /** The listening socket; a port just closed may stay in use while its acceptor thread ends, so binding is retried. */
-    private ServerSocket bindWithin(java.time.Duration within) throws IOException {
+    private ServerSocket bindWithin(Duration within) throws IOException {
         long deadline = System.nanoTime() + within.toNanos();
         while (true) {
             ServerSocket s = new ServerSocket();
@@ -129,7 +131,7 @@ public final class InJvmFaultProxy implements FaultProxy {
                 s.setReuseAddress(true);
                 s.bind(new InetSocketAddress(listenAddress, port), 128);
                 return s;
-            } catch (java.net.BindException busy) {
+            } catch (BindException busy) {
                 s.close();
                 if (port == 0 || System.nanoTime() > deadline) {
                     throw busy;

@@ -1,5 +1,7 @@
 package io.pgresilience.faults;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -291,7 +293,7 @@ class InJvmFaultProxyTest {
     @Test
     void noConnectionSurvivesADisableThatRacesWithItsAccept() throws Exception {
         for (int round = 0; round < 30; round++) {
-            java.util.List<Socket> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Socket> clients = new CopyOnWriteArrayList<>();
             Thread connector = new Thread(() -> {
                 for (int i = 0; i < 20; i++) {
                     try {

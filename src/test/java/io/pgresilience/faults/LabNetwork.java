@@ -1,5 +1,7 @@
 package io.pgresilience.faults;
 
+import io.pgresilience.lab.ReplicationRoute;
+import java.net.InetSocketAddress;
 import io.pgresilience.lab.DbCluster;
 import io.pgresilience.lab.DbNode;
 import java.net.InetAddress;
@@ -41,7 +43,7 @@ public final class LabNetwork implements AutoCloseable {
 
     /** Proxies on every interface, reached from containers under the given host name (e.g. host.containers.internal). */
     public static LabNetwork forContainers(String hostAsSeenFromContainers) {
-        return new LabNetwork(new java.net.InetSocketAddress(0).getAddress(), hostAsSeenFromContainers);
+        return new LabNetwork(new InetSocketAddress(0).getAddress(), hostAsSeenFromContainers);
     }
 
     /** host:port of a proxy as the gateway must write it in its database URL. */
@@ -55,10 +57,10 @@ public final class LabNetwork implements AutoCloseable {
     }
 
     /** The route a standby streams through: the replication proxy, pointed at the primary it is built from. */
-    public io.pgresilience.lab.ReplicationRoute replicationRoute() {
+    public ReplicationRoute replicationRoute() {
         return primary -> {
             replication.upstream(primary.host(), primary.port());
-            return java.net.InetSocketAddress.createUnresolved(seenAs, replication.listenPort());
+            return InetSocketAddress.createUnresolved(seenAs, replication.listenPort());
         };
     }
 

@@ -1,5 +1,7 @@
 package io.pgresilience.lab;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Ports;
@@ -66,7 +68,7 @@ final class ClusterTemplate {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update((version + "\n" + PgNode.INITDB + PgNode.SETTINGS + PgNode.HBA + String.join("\n", setup)).getBytes(StandardCharsets.UTF_8));
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+(\\.\\d+)?").matcher(version);
+            Matcher m = Pattern.compile("\\d+(\\.\\d+)?").matcher(version);
             return (m.find() ? m.group() : "pg") + "-"
                     + HexFormat.of().formatHex(sha.digest()).substring(0, 12);
         } catch (NoSuchAlgorithmException e) {

@@ -1,5 +1,6 @@
 package io.pgresilience.lab;
 
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -44,7 +45,7 @@ public interface DbCluster extends AutoCloseable {
     String topology();
 
     /** The lab's passwords by name, so that the run can prove none of them leaked into its output. */
-    java.util.Map<String, String> secrets();
+    Map<String, String> secrets();
 
     /** Stops every node and removes its data. */
     @Override

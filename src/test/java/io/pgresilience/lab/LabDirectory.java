@@ -1,5 +1,6 @@
 package io.pgresilience.lab;
 
+import java.util.stream.Stream;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Command;
@@ -37,7 +38,7 @@ public final class LabDirectory {
 
     /** Every place a lab of an earlier run may have been left. */
     public static List<Path> allRoots(String configured) {
-        return java.util.stream.Stream.of(root(configured), IN_MEMORY_ROOT, PROJECT_ROOT, FALLBACK_ROOT).distinct().toList();
+        return Stream.of(root(configured), IN_MEMORY_ROOT, PROJECT_ROOT, FALLBACK_ROOT).distinct().toList();
     }
 
     private LabDirectory(Path runDir) {

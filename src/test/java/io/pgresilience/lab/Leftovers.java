@@ -1,5 +1,6 @@
 package io.pgresilience.lab;
 
+import java.util.concurrent.TimeUnit;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Command;
@@ -140,7 +141,7 @@ public final class Leftovers {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         for (ProcessHandle h : all) {
             try {
-                h.onExit().get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (Exception e) {
                 h.destroyForcibly();
             }

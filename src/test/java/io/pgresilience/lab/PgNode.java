@@ -1,5 +1,7 @@
 package io.pgresilience.lab;
 
+import java.net.InetSocketAddress;
+import java.util.Map;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Command;
@@ -124,7 +126,7 @@ public final class PgNode extends SqlVerbs {
      * Sets role passwords while the node is stopped (PostgreSQL's single-user mode, statements on its standard input):
      * a template carries none, and no password of this run ever reaches a command line or a log.
      */
-    public void setPasswordsOffline(java.util.Map<String, String> passwords) {
+    public void setPasswordsOffline(Map<String, String> passwords) {
         StringBuilder sql = new StringBuilder();
         passwords.forEach((role, pw) -> sql.append("ALTER ROLE ").append(role).append(" PASSWORD '").append(pw).append("';\n"));
         Command.Result r = Command.of(user.wrap(List.of(bin.path("postgres"), "--single", "-D", data.toString(), "postgres")))
@@ -198,7 +200,7 @@ public final class PgNode extends SqlVerbs {
         user.own(target.getParent());
         Command.of(user.wrap(List.of(bin.path("pg_basebackup"), "-h", HOST, "-p", Integer.toString(port),
                         "-U", SUPERUSER, "-D", target.toString(), "-X", "stream", "-c", "fast", "--no-sync")))
-                .env(java.util.Map.of("PGPASSWORD", password))
+                .env(Map.of("PGPASSWORD", password))
                 .timeout(deadlines.operation())
                 .check("pg_basebackup from " + name);
         return target;
@@ -226,7 +228,7 @@ public final class PgNode extends SqlVerbs {
     }
 
     @Override
-    public void rebuildAsStandbyOf(DbNode primary, java.net.InetSocketAddress streamFrom) {
+    public void rebuildAsStandbyOf(DbNode primary, InetSocketAddress streamFrom) {
         PgNode root = (PgNode) primary;
         if (isRunning()) {
             stop(StopMode.IMMEDIATE);

@@ -1,5 +1,7 @@
 package io.pgresilience.report;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.temporal.ChronoUnit;
 import io.pgresilience.suite.Features;
 
 import io.pgresilience.run.RunContext;
@@ -126,13 +128,13 @@ public final class IndexPage {
         if (!Files.exists(json)) {
             return "";
         }
-        Map<String, Object> doc = new com.fasterxml.jackson.databind.ObjectMapper().readValue(json.toFile(), Map.class);
+        Map<String, Object> doc = new ObjectMapper().readValue(json.toFile(), Map.class);
         StringBuilder t = new StringBuilder("<h2>Conformance: reference gateway vs ContextForge ")
                 .append(esc(String.valueOf(doc.get("contextforge version")))).append("</h2>\n<p>The whole suite against each ")
                 .append("gateway, same lab, same settings (<a href=\"conformance.md\">conformance.md</a>), from the last ")
                 .append("<code>mvn test -Pconformance</code>, run ")
                 // It may be older than this run: say when it was made.
-                .append(esc(Files.getLastModifiedTime(json).toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()))
+                .append(esc(Files.getLastModifiedTime(json).toInstant().truncatedTo(ChronoUnit.SECONDS).toString()))
                 .append(". For every failure, what the gateway actually did.</p><table><tr><th>scenario</th><th>reference</th><th>ContextForge</th></tr>\n");
         for (Map<String, String> row : (List<Map<String, String>>) doc.get("rows")) {
             t.append("<tr><th>").append(esc(row.get("scenario"))).append("</th>");

@@ -1,5 +1,7 @@
 package io.pgresilience.report;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -11,9 +13,9 @@ import java.util.List;
 /** One executed scenario as Cucumber's JSON report records it: its feature, name, tags and overall status. */
 public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError) {
 
-    private static final java.util.regex.Pattern DEADLINE = java.util.regex.Pattern.compile(
+    private static final Pattern DEADLINE = Pattern.compile(
             "Condition with alias '(.*?)' didn't complete within (.*?) because (?:lambda expression in [\\w.$]+ )?(.*)");
-    private static final java.util.regex.Pattern LAST_INPUT = java.util.regex.Pattern.compile(
+    private static final Pattern LAST_INPUT = Pattern.compile(
             "expected the predicate to return <true> but it returned <false> for input of <(.*)>\\.?$");
 
     /** A failure as a reader wants it: what was expected, by when, and what the gateway did; no exception class names. */
@@ -22,10 +24,10 @@ public record ScenarioResult(String feature, String name, List<String> tags, Str
             return null;
         }
         String e = error.replaceFirst("^[\\w.$]+(Exception|Error): ", "").strip();
-        java.util.regex.Matcher m = DEADLINE.matcher(e);
+        Matcher m = DEADLINE.matcher(e);
         if (m.find()) {
             String why = m.group(3);
-            java.util.regex.Matcher last = LAST_INPUT.matcher(why);
+            Matcher last = LAST_INPUT.matcher(why);
             why = last.find() ? "last answer: " + last.group(1)
                     : why.replace("expected the predicate to return <true> but was null.", "it never happened");
             e = m.group(1) + ": not within " + m.group(2) + " (" + why + ")";

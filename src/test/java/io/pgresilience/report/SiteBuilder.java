@@ -1,5 +1,6 @@
 package io.pgresilience.report;
 
+import java.util.ArrayList;
 import io.pgresilience.run.RunContext;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -65,7 +66,7 @@ public final class SiteBuilder {
     private static void tidyResults(Path results) throws IOException {
         Map<String, ObjectNode> tests = new HashMap<>();
         Map<String, Path> testFiles = new HashMap<>();
-        List<Path> containers = new java.util.ArrayList<>();
+        List<Path> containers = new ArrayList<>();
         try (Stream<Path> files = Files.list(results)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
@@ -80,7 +81,7 @@ public final class SiteBuilder {
         }
         for (Path f : containers) {
             ObjectNode c = (ObjectNode) JSON.readTree(f.toFile());
-            List<JsonNode> moved = new java.util.ArrayList<>();
+            List<JsonNode> moved = new ArrayList<>();
             for (JsonNode after : c.path("afters")) {
                 if (after.path("attachments") instanceof ArrayNode list) {
                     for (int i = list.size() - 1; i >= 0; i--) {
@@ -130,7 +131,7 @@ public final class SiteBuilder {
 
     private static void allure(List<String> args) {
         Path cli = allureCommand();
-        List<String> argv = new java.util.ArrayList<>(List.of("bash", cli.toString()));
+        List<String> argv = new ArrayList<>(List.of("bash", cli.toString()));
         argv.addAll(args);
         Command.of(argv)
                 .env(Map.of("JAVA_HOME", System.getProperty("java.home"), "ALLURE_NO_ANALYTICS", "1"))

@@ -1,5 +1,9 @@
 package io.pgresilience.selfproof;
 
+import io.pgresilience.config.Settings;
+import io.pgresilience.report.IndexPage;
+import io.pgresilience.target.PythonEnv;
+import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -62,7 +66,7 @@ class Conformance {
             }
         }
         writeTables(rows, runs, version, differences);
-        io.pgresilience.report.IndexPage.refresh();
+        IndexPage.refresh();
         Files.writeString(OUT.resolve("contextforge-" + version + ".observed"), "# ContextForge " + version
                 + " as observed; to accept, copy the lines into src/test/resources/conformance/contextforge-" + version
                 + ".expected\n" + String.join("\n", observed) + "\n");
@@ -73,8 +77,8 @@ class Conformance {
 
     /** The version the suite pins for the Python it finds (or -Dcontextforge.version / -Dcontextforge.python). */
     private static String observedContextForgeVersion() {
-        io.pgresilience.config.Settings s = io.pgresilience.config.Settings.load();
-        return io.pgresilience.target.PythonEnv.pinnedVersion(s.text("contextforge.python"), s.text("contextforge.version"));
+        Settings s = Settings.load();
+        return PythonEnv.pinnedVersion(s.text("contextforge.python"), s.text("contextforge.version"));
     }
 
     /**
@@ -89,7 +93,7 @@ class Conformance {
                 throw new AssertionError("no expectations for ContextForge " + version + ": review "
                         + OUT.resolve("contextforge-" + version + ".observed") + " and copy it to src/test/resources/" + resource);
             }
-            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 String l = line.strip();
                 if (l.isEmpty() || l.startsWith("#")) {
                     continue;

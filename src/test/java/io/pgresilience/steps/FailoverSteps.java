@@ -1,5 +1,9 @@
 package io.pgresilience.steps;
 
+import io.pgresilience.target.Capability;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Objects;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.anEmptyMap;
@@ -137,7 +141,7 @@ public class FailoverSteps {
                         + statementTimeout + " ms)", gateway.target().statementTimeout().plus(gateway.target().requestBound()),
                 gateway.bounds().poll(),
                 () -> h.operations().stream().filter(o -> o.isWrite() && o.endMs() > cut && o.latencyMs() >= statementTimeout)
-                        .findFirst().orElse(null), java.util.Objects::nonNull);
+                        .findFirst().orElse(null), Objects::nonNull);
         gateway.evidence().event("sync wait cancelled", "a commit waited " + ended.latencyMs() + " ms for the standby; answered "
                 + (ended.status() == 0 ? "nothing" : ended.status() + " " + ended.error()));
     }
@@ -179,8 +183,8 @@ public class FailoverSteps {
         Operation first = Wait.until("an acknowledged write begun after the primary was lost", Duration.ofMillis(
                         Math.max(0, lost + rto - h.now())), gateway.bounds().poll(),
                 () -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() >= lost)
-                        .min(java.util.Comparator.comparingLong(Operation::endMs)).orElse(null),
-                java.util.Objects::nonNull, false);
+                        .min(Comparator.comparingLong(Operation::endMs)).orElse(null),
+                Objects::nonNull, false);
         if (first == null || first.endMs() - lost > rto) {
             // Say what the gateway did instead: the failure is read by people comparing gateways.
             throw new AssertionError("no write was acknowledged within the RTO SLO of " + rto + " ms after the primary was lost"
@@ -228,7 +232,7 @@ public class FailoverSteps {
         if (lab.cluster().synchronous()) {
             assertThat("acknowledged writes lost despite synchronous replication", v.lost(), is(empty()));
         }
-        Map<String, String> amcheck = new java.util.LinkedHashMap<>(lab.gatewaySessionsOn(newPrimary).amcheck("servers"));
+        Map<String, String> amcheck = new LinkedHashMap<>(lab.gatewaySessionsOn(newPrimary).amcheck("servers"));
         amcheck.putAll(lab.gatewaySessionsOn(newPrimary).amcheck("tools"));
         gateway.evidence().note("amcheck (bt_index_check with heapallindexed) on the new primary", amcheck.toString());
         assertThat("amcheck result of every index of servers and tools", amcheck.values(), everyItem(equalTo("ok")));
@@ -360,7 +364,7 @@ public class FailoverSteps {
 
     @When("the gateway restarts")
     public void theGatewayRestarts() {
-        gateway.require(io.pgresilience.target.Capability.MANAGED_PROCESS);
+        gateway.require(Capability.MANAGED_PROCESS);
         gateway.evidence().event(History.RESTART, "the gateway process is restarted (as in a rolling deploy)");
         gateway.target().restart();
         gateway.evidence().heal("the gateway answers again after its restart");

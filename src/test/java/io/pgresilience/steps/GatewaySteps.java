@@ -1,5 +1,8 @@
 package io.pgresilience.steps;
 
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Optional;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.empty;
@@ -126,8 +129,8 @@ public class GatewaySteps {
     Operation answerWithin(String what, String slo, Supplier<Reply> probe, Predicate<Operation> wanted) {
         History h = gateway.evidence().history();
         long limit = gateway.slo().named(slo).toMillis();
-        String key = slo.toLowerCase(java.util.Locale.ROOT);
-        java.util.Optional<Long> at = switch (key) {
+        String key = slo.toLowerCase(Locale.ROOT);
+        Optional<Long> at = switch (key) {
             case "detect" -> h.first(History.FAULT);
             case "recover" -> h.last(History.HEAL);
             default -> h.first(History.DOWN).or(() -> h.first(History.FAULT));
@@ -138,8 +141,8 @@ public class GatewaySteps {
         long deadline = anchor + limit;
         Reply last = null;
         while (true) {
-            java.util.Optional<Operation> first = h.operations().stream().filter(o -> o.endMs() >= anchor && wanted.test(o))
-                    .min(java.util.Comparator.comparingLong(Operation::endMs));
+            Optional<Operation> first = h.operations().stream().filter(o -> o.endMs() >= anchor && wanted.test(o))
+                    .min(Comparator.comparingLong(Operation::endMs));
             if (first.isPresent()) {
                 Operation o = first.get();
                 if (o.endMs() <= deadline) {

@@ -1,5 +1,9 @@
 package io.pgresilience.steps;
 
+import io.pgresilience.run.RunContext;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
 import io.cucumber.java.After;
 import io.cucumber.java.AfterAll;
 import io.cucumber.java.Before;
@@ -146,11 +150,11 @@ public class Hooks {
 
     /** Stops every lab; then no secret of the run may appear in its reports, Allure results or captured logs. */
     @AfterAll
-    public static void endRun() throws java.io.IOException {
-        java.util.Map<String, String> secrets = Runs.secrets();
+    public static void endRun() throws IOException {
+        Map<String, String> secrets = Runs.secrets();
         Runs.endAll();
-        java.util.List<String> leaks = SecretScan.leaks(secrets, java.util.List.of(java.nio.file.Path.of("reports"),
-                io.pgresilience.run.RunContext.ALLURE_RESULTS));
+        List<String> leaks = SecretScan.leaks(secrets, List.of(Path.of("reports"),
+                RunContext.ALLURE_RESULTS));
         if (!leaks.isEmpty()) {
             throw new IllegalStateException("pg-resilience: a secret of this run leaked into its output: " + leaks);
         }

@@ -1,5 +1,6 @@
 package io.pgresilience.steps;
 
+import java.util.Objects;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
@@ -81,7 +82,7 @@ public class PoolSteps {
         Reply r = await("the new request ends")
                 .atMost(gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()))
                 .pollInterval(gateway.bounds().poll())
-                .until(() -> extra.get(0).getNow(null), java.util.Objects::nonNull);
+                .until(() -> extra.get(0).getNow(null), Objects::nonNull);
         assertWaitedAboutThePoolTimeout(r);
     }
 
@@ -228,7 +229,7 @@ public class PoolSteps {
                     List<GatewaySessions.Backend> b = lab.onPrimary().backends();
                     return b.size() >= idle && b.stream().noneMatch(GatewaySessions.Backend::busy)
                             ? b.stream().map(GatewaySessions.Backend::pid).toList() : null;
-                }, java.util.Objects::nonNull);
+                }, Objects::nonNull);
         gateway.evidence().note("idle gateway sessions before (PIDs)", idlePids.toString());
     }
 

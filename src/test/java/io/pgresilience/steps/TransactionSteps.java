@@ -1,5 +1,8 @@
 package io.pgresilience.steps;
 
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Objects;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
@@ -128,7 +131,7 @@ public class TransactionSteps {
                 .atMost(gateway.bounds().detect())
                 .pollInterval(gateway.bounds().poll())
                 .until(() -> lab.logSinceScenarioStart(lab.primary()).lines()
-                        .filter(l -> l.contains("ERROR:  deadlock detected")).findFirst().orElse(null), java.util.Objects::nonNull);
+                        .filter(l -> l.contains("ERROR:  deadlock detected")).findFirst().orElse(null), Objects::nonNull);
         gateway.evidence().note("PostgreSQL's log", line.trim());
         gateway.evidence().note("deadlocks in pg_stat_database before the scenario / now", deadlocksBefore + " / "
                 + lab.onPrimary().deadlocks());
@@ -145,7 +148,7 @@ public class TransactionSteps {
         for (Reply r : replies) {
             if (r.status() == 409) {
                 assertThat("the deadlock victim's error must say deadlock: " + r.summary(),
-                        GatewaySteps.said(r).toLowerCase(java.util.Locale.ROOT), containsString("deadlock"));
+                        GatewaySteps.said(r).toLowerCase(Locale.ROOT), containsString("deadlock"));
             }
         }
     }
@@ -169,7 +172,7 @@ public class TransactionSteps {
     public void theGatewayLogRecordsTheDeadlock() {
         // Only this scenario's part of the log counts: an earlier line (or the gateway's own start-up line) proves nothing.
         List<String> lines = gateway.logOfThisScenario().lines()
-                .filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("deadlock")).toList();
+                .filter(l -> l.toLowerCase(Locale.ROOT).contains("deadlock")).toList();
         assertThat("lines of the gateway's log during this scenario that record the deadlock", lines, not(empty()));
         gateway.evidence().note("the gateway's log", lines.get(0).trim());
     }
@@ -280,7 +283,7 @@ public class TransactionSteps {
         }
     }
 
-    private List<Reply> awaitAll(java.util.Collection<CompletableFuture<Reply>> futures) {
+    private List<Reply> awaitAll(Collection<CompletableFuture<Reply>> futures) {
         await("the requests end")
                 .atMost(gateway.target().requestBound())
                 .pollInterval(gateway.bounds().poll())

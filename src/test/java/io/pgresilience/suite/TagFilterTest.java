@@ -1,5 +1,6 @@
 package io.pgresilience.suite;
 
+import org.assertj.core.api.Assertions;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -25,9 +26,9 @@ class TagFilterTest {
     @Test
     void aFilterThatMatchesNothingOrDoesNotParseIsAProblem() throws IOException {
         Path features = Path.of("features");
-        org.assertj.core.api.Assertions.assertThat(TagFilter.problem("@CL-01", features)).isNull();
-        org.assertj.core.api.Assertions.assertThat(TagFilter.problem("@failover and not @FO-03", features)).isNull();
-        org.assertj.core.api.Assertions.assertThat(TagFilter.problem("@CL-99", features)).startsWith("no scenario matches");
-        org.assertj.core.api.Assertions.assertThat(TagFilter.problem("@CL-01 and", features)).contains("is not a tag expression");
+        Assertions.assertThat(TagFilter.problem("@CL-01", features)).isNull();
+        Assertions.assertThat(TagFilter.problem("@failover and not @FO-03", features)).isNull();
+        Assertions.assertThat(TagFilter.problem("@CL-99", features)).startsWith("no scenario matches");
+        Assertions.assertThat(TagFilter.problem("@CL-01 and", features)).contains("is not a tag expression");
     }
 }

@@ -1,5 +1,6 @@
 package io.pgresilience.support;
 
+import java.util.Arrays;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -121,6 +122,6 @@ public final class Command {
     public static String lastLines(String text, int n) {
         String[] lines = text.strip().split("\n");
         int from = Math.max(0, lines.length - n);
-        return String.join(" | ", java.util.Arrays.copyOfRange(lines, from, lines.length));
+        return String.join(" | ", Arrays.copyOfRange(lines, from, lines.length));
     }
 }

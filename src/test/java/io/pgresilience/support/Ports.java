@@ -1,5 +1,6 @@
 package io.pgresilience.support;
 
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -100,7 +101,7 @@ public final class Ports {
             // Read as a stream: Files.readString trusts the size procfs reports and returns a fragment.
             String range;
             try (var in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
-                range = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+                range = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
             }
             String[] r = range.trim().split("\\s+");
             int low = Integer.parseInt(r[0]);

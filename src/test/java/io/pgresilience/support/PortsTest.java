@@ -1,5 +1,6 @@
 package io.pgresilience.support;
 
+import org.junit.jupiter.api.Assumptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
@@ -14,14 +15,14 @@ class PortsTest {
     @Test
     void freePortsAreOutsideTheEphemeralRange() throws Exception {
         Path file = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(file), "Linux only");
+        Assumptions.assumeTrue(Files.exists(file), "Linux only");
         String[] range;
         try (InputStream in = Files.newInputStream(file)) {
             range = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
         }
         int low = Integer.parseInt(range[0]);
         int high = Integer.parseInt(range[1]);
-        org.junit.jupiter.api.Assumptions.assumeFalse(Ports.outsideEphemeral().isEmpty(), "no room outside " + low + "-" + high);
+        Assumptions.assumeFalse(Ports.outsideEphemeral().isEmpty(), "no room outside " + low + "-" + high);
         for (int i = 0; i < 50; i++) {
             int port = Ports.free();
             assertThat(port < low || port > high).as("port %d outside the ephemeral range %d-%d", port, low, high).isTrue();

@@ -1,5 +1,6 @@
 package io.pgresilience.target;
 
+import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgresilience.config.Settings;
@@ -293,7 +294,7 @@ public final class ContextForgeTarget implements GatewayTarget {
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             seen.put("process start (clock ticks since boot)", fields[19]);
             for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
-                    java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+                    StandardCharsets.UTF_8).split("\0")) {
                 if (entry.startsWith("DATABASE_URL=")) {
                     seen.put("database host", entry.replaceFirst("^DATABASE_URL=[^@]*@", "").replaceFirst("/.*$", ""));
                 }

@@ -1,5 +1,6 @@
 package io.pgresilience.target;
 
+import java.util.Arrays;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,6 +47,6 @@ public final class GatewayLog {
     /** The last lines written after an offset (e.g. by one process, when the file is appended to across runs). */
     public String tailSince(long offset, int lines) {
         String[] all = since(offset).strip().split("\n");
-        return String.join("\n", java.util.Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
+        return String.join("\n", Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
     }
 }

@@ -1,5 +1,9 @@
 package io.pgresilience.target;
 
+import io.pgresilience.gateway.ReferenceGateway;
+import io.restassured.RestAssured;
+import io.restassured.path.json.JsonPath;
+import java.util.LinkedHashMap;
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.DbCluster;
@@ -76,7 +80,7 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
 
     @Override
     public String version() {
-        return io.pgresilience.gateway.ReferenceGateway.VERSION;
+        return ReferenceGateway.VERSION;
     }
 
     @Override
@@ -158,8 +162,8 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     @Override
     public Map<String, String> observeConfiguration() {
         try {
-            io.restassured.path.json.JsonPath v = io.restassured.RestAssured.given().baseUri(baseUrl()).get("/version").jsonPath();
-            Map<String, String> seen = new java.util.LinkedHashMap<>();
+            JsonPath v = RestAssured.given().baseUri(baseUrl()).get("/version").jsonPath();
+            Map<String, String> seen = new LinkedHashMap<>();
             seen.put("instance", v.getString("instance"));
             seen.put("pid", v.getString("pid"));
             seen.put("database hosts", v.getString("database_hosts"));

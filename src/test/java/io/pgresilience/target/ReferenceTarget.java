@@ -1,5 +1,7 @@
 package io.pgresilience.target;
 
+import java.io.File;
+import java.util.ArrayList;
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.lab.DbCluster;
@@ -29,7 +31,7 @@ public final class ReferenceTarget extends ReferenceGatewayTarget {
         int port = Ports.requireFree(settings.integer("gateway.port"), "the reference gateway");
         baseUrl = "http://127.0.0.1:" + port;
         Map<String, String> env = setup.environment("127.0.0.1", port, topology, token, ProcessHandle.current().pid());
-        List<String> argv = new java.util.ArrayList<>(List.of(javaBinary()));
+        List<String> argv = new ArrayList<>(List.of(javaBinary()));
         argv.addAll(ReferenceGatewaySetup.JVM_OPTIONS);
         argv.addAll(List.of("-cp", classpath(), ReferenceGatewaySetup.MAIN_CLASS));
         process = GatewayProcess.start("reference-gateway", argv, env, logFile, lab);
@@ -69,7 +71,7 @@ public final class ReferenceTarget extends ReferenceGatewayTarget {
             throw new LabException("target/gateway.classpath is missing: run the suite through Maven (mvn test)");
         }
         try {
-            return Path.of("target", "classes").toAbsolutePath() + java.io.File.pathSeparator + Files.readString(file).trim();
+            return Path.of("target", "classes").toAbsolutePath() + File.pathSeparator + Files.readString(file).trim();
         } catch (IOException e) {
             throw new LabException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package io.pgresilience.world;
 
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.History;
 import io.pgresilience.lab.DbNode;
@@ -102,13 +104,13 @@ public final class Faults {
     }
 
     /** reset_peer on the gateway's links to the node: every open connection gets a TCP RST; then removed. */
-    public void resetConnections(DbNode node, java.time.Duration within) {
+    public void resetConnections(DbNode node, Duration within) {
         List<FaultProxy> links = gatewayLinksTo(node);
         evidence.fault("reset_peer (TCP RST) on the gateway's connections to " + node.name());
         links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
-        org.awaitility.Awaitility.await("every proxied connection to " + node.name() + " is reset")
+        Awaitility.await("every proxied connection to " + node.name() + " is reset")
                 .atMost(within)
-                .pollInterval(java.time.Duration.ofMillis(10))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> links.stream().allMatch(p -> p.connectionCount() == 0));
         links.forEach(p -> p.removeToxic("reset"));
         evidence.heal("reset_peer removed");

@@ -1,5 +1,6 @@
 package io.pgresilience.world;
 
+import java.util.Objects;
 import io.pgresilience.config.Bounds;
 import io.pgresilience.config.Slo;
 import java.time.Duration;
@@ -205,7 +206,7 @@ public final class GatewayWorld {
         long sustain = bounds().sustain().toMillis();
         long until = heal + slo().recover().toMillis() + sustain + target().requestBound().toMillis();
         Wait.until("success lasts " + sustain + " ms after the heal", Duration.ofMillis(Math.max(0, until - h.now())),
-                bounds().poll(), () -> Metrics.recovery(h.operations(), heal, sustain), java.util.Objects::nonNull, false);
+                bounds().poll(), () -> Metrics.recovery(h.operations(), heal, sustain), Objects::nonNull, false);
     }
 
     public Workload workload() {

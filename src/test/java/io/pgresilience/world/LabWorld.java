@@ -1,5 +1,7 @@
 package io.pgresilience.world;
 
+import java.util.HashMap;
+import java.util.Map;
 import io.pgresilience.run.Lease;
 import io.pgresilience.run.Run;
 import java.util.ArrayList;
@@ -17,7 +19,7 @@ public final class LabWorld {
 
     private final Run session;
     private final List<OutsideSession> outside = new ArrayList<>();
-    private final java.util.Map<String, Integer> logOffsets = new java.util.HashMap<>();
+    private final Map<String, Integer> logOffsets = new HashMap<>();
     private DbNode oldPrimary;
 
     public LabWorld(Lease lease) {

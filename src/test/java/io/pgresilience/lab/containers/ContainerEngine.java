@@ -1,5 +1,6 @@
 package io.pgresilience.lab.containers;
 
+import java.util.concurrent.TimeUnit;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Version;
@@ -145,7 +146,7 @@ public final class ContainerEngine implements AutoCloseable {
             // not on this machine: try the registry
         }
         try {
-            client.pullImageCmd(image).start().awaitCompletion(pullWithin.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            client.pullImageCmd(image).start().awaitCompletion(pullWithin.toSeconds(), TimeUnit.SECONDS);
             client.inspectImageCmd(image).exec();
         } catch (RuntimeException e) {
             throw new LabException("image " + image + " is not on this machine and cannot be pulled" + reason(e)

@@ -1,5 +1,7 @@
 package io.pgresilience.lab.containers;
 
+import java.sql.ResultSet;
+import java.sql.Statement;
 
 import static org.awaitility.Awaitility.await;
 
@@ -240,8 +242,8 @@ final class ContainerNode extends SqlVerbs {
     public void promote() {
         long waitSeconds = deadlines.operation().toSeconds();
         try (Connection c = connect("postgres", waitSeconds + 10);
-             java.sql.Statement st = c.createStatement();
-             java.sql.ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + waitSeconds + ")")) {
             if (!rs.next() || !rs.getBoolean(1)) {
                 throw new LabException("promoting " + name + ": not promoted within " + waitSeconds + " s");
             }

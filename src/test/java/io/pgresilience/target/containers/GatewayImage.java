@@ -1,5 +1,7 @@
 package io.pgresilience.target.containers;
 
+import java.time.Duration;
+import java.util.Arrays;
 import io.pgresilience.lab.containers.ContainerEngine;
 import io.pgresilience.lab.containers.RunLabels;
 
@@ -35,7 +37,7 @@ final class GatewayImage {
     }
 
     /** Builds the image on first use; the image name. */
-    String name(java.time.Duration pullWithin) {
+    String name(Duration pullWithin) {
         if (!built) {
             engine.requireImage(baseImage, "lab.gateway-base-image", pullWithin);
             build();
@@ -86,7 +88,7 @@ final class GatewayImage {
         }
         try {
             String cp = Files.readString(file).trim();
-            return cp.isEmpty() ? List.of() : java.util.Arrays.stream(cp.split(File.pathSeparator)).map(Path::of).toList();
+            return cp.isEmpty() ? List.of() : Arrays.stream(cp.split(File.pathSeparator)).map(Path::of).toList();
         } catch (IOException e) {
             throw new LabException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package io.pgresilience.target.containers;
 
+import java.util.Optional;
 import io.pgresilience.lab.containers.ContainerCluster;
 import io.pgresilience.lab.containers.LogTail;
 import io.pgresilience.lab.containers.ContainerLogFile;
@@ -135,15 +136,15 @@ public final class ReferenceGatewayContainer extends ReferenceGatewayTarget {
         return state().map(s -> s.getState().getPidLong()).filter(p -> p != null && p > 0).map(String::valueOf).orElse("-");
     }
 
-    private java.util.Optional<InspectContainerResponse> state() {
+    private Optional<InspectContainerResponse> state() {
         if (container == null || container.getContainerId() == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
             InspectContainerResponse info = cluster.engine().client().inspectContainerCmd(container.getContainerId()).exec();
-            return info.getState() == null ? java.util.Optional.empty() : java.util.Optional.of(info);
+            return info.getState() == null ? Optional.empty() : Optional.of(info);
         } catch (NotFoundException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
