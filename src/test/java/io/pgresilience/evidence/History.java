@@ -23,6 +23,8 @@ public final class History {
     public static final String DEGRADED = "replication cut";
     /** A deliberate restart of the gateway: connections to it may be refused until it answers again. */
     public static final String RESTART = "restart";
+    /** A standby became the primary (the judge measures the RTO to the first write acknowledged after it). */
+    public static final String PROMOTED = "promoted";
 
     /** A request that has begun and not yet ended. */
     public record Pending(long index, String kind, String key, long startMs) {

@@ -166,7 +166,7 @@ public final class Judge {
                             + t.sustainMs() + " ms after the heal; last requests: " + last(ops, 3))
                     : figure("time to recover", m.recoverMs(), t.recoverSloMs(), "heal → first request of lasting success"));
         }
-        if (firstOf(events, "promoted") != null) {
+        if (firstOf(events, History.PROMOTED) != null) {
             rules.add(m.rtoMs() == null
                     ? new Rule(slo("RTO", t.rtoSloMs()), Status.BROKEN, "no write was acknowledged after the primary was lost")
                     : figure("RTO", m.rtoMs(), t.rtoSloMs(), "primary lost → first acknowledged write begun after it"));

@@ -1,12 +1,12 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.Wait;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Command;
 
-import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -167,7 +167,8 @@ public final class PgNode extends SqlVerbs {
             System.err.println("pg-resilience: " + name + " still up " + waitS + " s after pg_ctl stop -m immediate (a connection "
                     + "waits in authentication); SIGKILL to its postmaster " + pid);
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            await(name + " is gone").atMost(deadlines.operation()).pollInterval(deadlines.poll()).until(() -> !isRunning());
+            Wait.until(name + " is gone", deadlines.operation(), deadlines.poll(),
+                () -> !isRunning(), Boolean.TRUE::equals);
             return;
         }
         throw new LabException("stopping " + name + " failed (exit " + r.exitCode() + "): " + Command.lastLines(r.output(), 6));

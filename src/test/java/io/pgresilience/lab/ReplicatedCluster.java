@@ -1,8 +1,8 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.Wait;
 import io.pgresilience.support.LabException;
 
-import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -149,12 +149,9 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
     }
 
     protected void awaitStreaming(DbNode primary, DbNode standby, Duration within) {
-        await(standby.name() + " streams from " + primary.name())
-                .atMost(within)
-                .pollInterval(deadlines.poll())
-                .ignoreExceptions()
-                .until(() -> "1".equals(primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE "
-                        + "application_name = '" + standby.name() + "' AND state = 'streaming'")));
+        Wait.until(standby.name() + " streams from " + primary.name(), within, deadlines.poll(),
+                () -> "1".equals(primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE "
+                        + "application_name = '" + standby.name() + "' AND state = 'streaming'")), Boolean.TRUE::equals);
     }
 
     private List<N> writable() {

@@ -1,8 +1,8 @@
 package io.pgresilience.lab;
 
+import io.pgresilience.support.Wait;
 import io.pgresilience.support.LabException;
 
-import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -57,11 +57,8 @@ public abstract class SqlVerbs implements ReplicatingNode {
 
     @Override
     public void pollQueryUntil(String database, String sql, String expected) {
-        await(name() + ": " + sql + " = " + expected)
-                .atMost(deadlines.operation())
-                .pollInterval(deadlines.poll())
-                .ignoreExceptions()
-                .until(() -> expected.equals(query(database, sql)));
+        Wait.until(name() + ": " + sql + " = " + expected, deadlines.operation(), deadlines.poll(),
+                () -> expected.equals(query(database, sql)), Boolean.TRUE::equals);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.pgresilience.steps;
 
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.everyItem;
@@ -106,10 +105,8 @@ public class ConnectionSteps {
     public void theConnectionPoolShouldRecover() {
         gateway.require(Capability.DATABASE_ROLE);
         int idle = gateway.target().poolIdleSize();
-        await("the gateway's pool holds " + idle + " connections to the primary again")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().backends().size(), greaterThanOrEqualTo(idle));
+        Wait.until("the gateway's pool holds " + idle + " connections to the primary again", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().size(), (greaterThanOrEqualTo(idle))::matches);
     }
 
     @Then("subsequent requests should succeed")
@@ -158,9 +155,7 @@ public class ConnectionSteps {
     @Given("a request is waiting for the database to answer")
     public void aRequestIsWaitingForTheDatabase() {
         gateway.require(Capability.DATABASE_ROLE);
-        holdingAWaitingRequest = lab.outsideSession();
-        holdingAWaitingRequest.lockTable("tools");
-        gateway.evidence().event("held", "an outside session holds LOCK TABLE tools: a tools request waits inside the database");
+        holdingAWaitingRequest = faults.lockTable(gateway.target().profile().toolsTable(), false);
         gateway.launch(() -> gateway.client().listTools());
         Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
                 () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
@@ -176,10 +171,8 @@ public class ConnectionSteps {
     @Given("the gateway holds connections to the primary database")
     public void theGatewayHoldsConnections() {
         gateway.require(Capability.DATABASE_ROLE);
-        pidsBefore = await("the gateway has sessions on the primary")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().pids(), not(empty()));
+        pidsBefore = Wait.until("the gateway has sessions on the primary", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> lab.onPrimary().pids(), (not(empty()))::matches);
     }
 
     @When("the gateway's database connections are dropped by {means}")
@@ -197,10 +190,8 @@ public class ConnectionSteps {
         // Let traffic run past the fault before judging: requests after it must all succeed.
         History h = gateway.evidence().history();
         long healed = h.last(History.HEAL).orElseThrow();
-        await("background traffic continues after the drop")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> h.operations().stream().filter(o -> o.startMs() > healed && o.isWrite()).count() >= 10);
+        Wait.until("background traffic continues after the drop", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> h.operations().stream().filter(o -> o.startMs() > healed && o.isWrite()).count() >= 10, Boolean.TRUE::equals);
         gateway.stopWorkload();
         List<String> failedLater = new ArrayList<>();
         List<Integer> statuses = new ArrayList<>();

@@ -1,10 +1,12 @@
 package io.pgresilience.steps;
+import org.opentest4j.TestAbortedException;
+
+import io.pgresilience.config.GatewayTimeouts;
 
 import io.pgresilience.target.Capability;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Objects;
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.anEmptyMap;
 import static org.hamcrest.Matchers.anyOf;
@@ -72,8 +74,7 @@ public class FailoverSteps {
     @Given("a primary-replica PostgreSQL setup")
     public void aPrimaryReplicaSetup() {
         DbNode primary = lab.primary();
-        assertThat("standbys streaming from " + primary.name(),
-                primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"), equalTo("1"));
+        assertThat("standbys streaming from " + primary.name(), lab.standbysStreaming(), is(1));
         common.theGatewayIsRunningWithPostgreSQL();
         for (int i = 1; i <= 5; i++) {
             String key = gateway.evidenceKey("before-failover-" + i);
@@ -110,12 +111,10 @@ public class FailoverSteps {
         faults.breakReplication();
         // Wait until the break shows: the primary acknowledges writes the standby cannot have (asynchronous), or the
         // gateway's commits wait for the unreachable standby (synchronous).
-        await("the primary goes on without its standby")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> gateway.evidence().history().operations().stream()
+        Wait.until("the primary goes on without its standby", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> gateway.evidence().history().operations().stream()
                         .filter(o -> o.isWrite() && o.ok() && o.startMs() > before).count() >= 3
-                        || lab.gatewaySessionsOn(primary).backends().stream().anyMatch(b -> "SyncRep".equals(b.waitEvent())));
+                        || lab.gatewaySessionsOn(primary).backends().stream().anyMatch(b -> "SyncRep".equals(b.waitEvent())), Boolean.TRUE::equals);
     }
 
     @When("the primary fails")
@@ -134,11 +133,13 @@ public class FailoverSteps {
     public void theStandbyStaysAwayLongerThanTheStatementTimeout() {
         History h = gateway.evidence().history();
         long cut = h.first(History.DEGRADED).orElseThrow();
-        long statementTimeout = gateway.target().statementTimeout().toMillis();
+        Duration statementTimeoutSet = gateway.target().statementTimeout().orElseThrow(() -> new TestAbortedException(
+                "not run against " + gateway.target().name() + ": it sets no statement timeout"));
+        long statementTimeout = statementTimeoutSet.toMillis();
         // A commit waiting when the link broke (or begun after) ends after the statement timeout at the earliest, and at
         // the latest when the gateway's bound for any request has passed.
         Operation ended = Wait.until("a write that ended after the cut, having waited longer than the statement timeout ("
-                        + statementTimeout + " ms)", gateway.target().statementTimeout().plus(gateway.target().requestBound()),
+                        + statementTimeout + " ms)", statementTimeoutSet.plus(gateway.target().requestBound()),
                 gateway.bounds().poll(),
                 () -> h.operations().stream().filter(o -> o.isWrite() && o.endMs() > cut && o.latencyMs() >= statementTimeout)
                         .findFirst().orElse(null), Objects::nonNull);
@@ -149,7 +150,7 @@ public class FailoverSteps {
     @When("replica is promoted")
     public void replicaIsPromoted() {
         newPrimary.promote();
-        gateway.evidence().event("promoted", newPrimary.name() + " promoted (pg_ctl promote)");
+        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted (pg_ctl promote)");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {
             lab.pointVipAt(newPrimary);
             gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
@@ -159,13 +160,11 @@ public class FailoverSteps {
 
     @Then("gateway should reconnect to new primary")
     public void gatewayShouldReconnectToNewPrimary() {
-        await("the gateway has sessions on the new primary " + newPrimary.name())
-                .atMost(gateway.bounds().rto())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> {
+        Wait.until("the gateway has sessions on the new primary " + newPrimary.name(), gateway.bounds().rto(), gateway.bounds().poll(),
+                () -> {
                     gateway.client().readiness();
                     return lab.gatewaySessionsOn(newPrimary).backends().size();
-                }, greaterThanOrEqualTo(1));
+                }, (greaterThanOrEqualTo(1))::matches);
         common.readinessAnswersWithin(200, "RTO");
     }
 
@@ -192,7 +191,7 @@ public class FailoverSteps {
                     + "; the writes since then: " + writesSince(h, lost));
         }
         assertThat("the acknowledged write " + first.key() + " is on the new primary " + newPrimary.name(),
-                lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", first.key()).getOrDefault(first.key(), 0), is(1));
+                lab.gatewaySessionsOn(newPrimary).namesWithPrefix(gateway.target().profile().serversTable(), first.key()).getOrDefault(first.key(), 0), is(1));
         h.first("promoted").ifPresent(promoted ->
                 gateway.evidence().note("promotion (after the primary was lost)", "+" + (promoted - lost) + " ms"));
         gateway.evidence().note("first acknowledged write after the primary was lost", "+" + (first.endMs() - lost) + " ms (RTO SLO "
@@ -227,13 +226,13 @@ public class FailoverSteps {
     public void noDataCorruptionShouldOccur() {
         Verdict v = judgeWrites(newPrimary);
         assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
-        Map<String, Integer> before = lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", gateway.evidenceKey("before-failover"));
+        Map<String, Integer> before = lab.gatewaySessionsOn(newPrimary).namesWithPrefix(gateway.target().profile().serversTable(), gateway.evidenceKey("before-failover"));
         assertThat("servers written and replicated before the failover", before.keySet(), equalTo(new TreeSet<>(writtenBefore)));
         if (lab.cluster().synchronous()) {
             assertThat("acknowledged writes lost despite synchronous replication", v.lost(), is(empty()));
         }
-        Map<String, String> amcheck = new LinkedHashMap<>(lab.gatewaySessionsOn(newPrimary).amcheck("servers"));
-        amcheck.putAll(lab.gatewaySessionsOn(newPrimary).amcheck("tools"));
+        Map<String, String> amcheck = new LinkedHashMap<>(lab.gatewaySessionsOn(newPrimary).amcheck(gateway.target().profile().serversTable()));
+        amcheck.putAll(lab.gatewaySessionsOn(newPrimary).amcheck(gateway.target().profile().toolsTable()));
         gateway.evidence().note("amcheck (bt_index_check with heapallindexed) on the new primary", amcheck.toString());
         assertThat("amcheck result of every index of servers and tools", amcheck.values(), everyItem(equalTo("ok")));
     }
@@ -262,7 +261,7 @@ public class FailoverSteps {
         gateway.stopWorkload();
         String prefix = gateway.workload().prefix();
         Verdict v = Verdict.judge(gateway.evidence().history().operations(),
-                lab.gatewaySessionsOn(node).namesWithPrefix("servers", prefix + "-"));
+                lab.gatewaySessionsOn(node).namesWithPrefix(gateway.target().profile().serversTable(), prefix + "-"));
         gateway.evidence().verdict(v);
         return v;
     }
@@ -271,10 +270,7 @@ public class FailoverSteps {
 
     @Given("the standby lags behind because its replay is paused")
     public void theStandbyLagsBehind() {
-        DbNode standby = lab.standby();
-        standby.query("postgres", "SELECT pg_wal_replay_pause()::text");
-        standby.pollQueryUntil("postgres", "SELECT pg_get_wal_replay_pause_state()", "paused");
-        gateway.evidence().fault("replay paused on the standby " + standby.name() + " (pg_wal_replay_pause)");
+        faults.standbyFallsBehind(lab.standby());
     }
 
     @When("{int} servers are written through the gateway, each read back at once")
@@ -300,7 +296,7 @@ public class FailoverSteps {
     @Then("the standby has not replayed those writes")
     public void theStandbyHasNotReplayedThoseWrites() {
         // Without this, a standby that kept up would make the previous check prove nothing.
-        Map<String, Integer> onStandby = lab.gatewaySessionsOn(lab.standby()).namesWithPrefix("servers", gateway.evidenceKey("lag-"));
+        Map<String, Integer> onStandby = lab.gatewaySessionsOn(lab.standby()).namesWithPrefix(gateway.target().profile().serversTable(), gateway.evidenceKey("lag-"));
         long seen = lagKeys.stream().filter(onStandby::containsKey).count();
         assertThat("writes the paused standby shows", seen, is(0L));
     }
@@ -310,7 +306,7 @@ public class FailoverSteps {
         Reply r = gateway.client().listServers();
         assertThat("server list: " + r.summary(), r.status(), is(200));
         Set<String> api = new TreeSet<>(r.response().jsonPath().getList("name", String.class));
-        Set<String> primary = new TreeSet<>(lab.onPrimary().allNames("servers"));
+        Set<String> primary = new TreeSet<>(lab.onPrimary().allNames(gateway.target().profile().serversTable()));
         gateway.evidence().note("servers listed by the gateway / on the primary", api.size() + " / " + primary.size());
         assertThat("servers the gateway lists vs the primary's table", api, equalTo(primary));
     }
@@ -339,7 +335,7 @@ public class FailoverSteps {
         // Everything the old primary acknowledged before the cut reaches the standby first: replication is not cut.
         lab.oldPrimary().waitForCatchup(newPrimary);
         newPrimary.promote();
-        gateway.evidence().event("promoted", newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
+        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {
             lab.pointVipAt(newPrimary);
             gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
@@ -351,14 +347,8 @@ public class FailoverSteps {
 
     @When("the old primary still accepts writes")
     public void theOldPrimaryStillAcceptsWrites() {
-        // A table of the suite's own, so that the write works whatever the gateway's schema is; the old primary is
-        // rebuilt from the new one before the next scenario.
-        String rogue = gateway.evidenceKey("written-directly-to-old-primary");
-        lab.oldPrimary().execute(lab.cluster().database(),
-                "CREATE TABLE IF NOT EXISTS pg_resilience_split_brain (note text NOT NULL, written_at timestamptz DEFAULT now())");
-        lab.oldPrimary().query(lab.cluster().database(),
-                "INSERT INTO pg_resilience_split_brain(note) VALUES ('" + rogue + "') RETURNING note");
-        assertThat("the old primary is still writable", lab.oldPrimary().isInRecovery(), is(false));
+        boolean tookIt = faults.writeOutsideTheGateway(lab.oldPrimary(), gateway.evidenceKey("written-directly-to-old-primary"));
+        assertThat("the old primary is still writable", tookIt, is(true));
         gateway.evidence().event("split brain", "both " + lab.oldPrimary().name() + " and " + newPrimary.name() + " accept writes");
     }
 
@@ -374,11 +364,8 @@ public class FailoverSteps {
     public void writesContinueOnTheNewPrimary() {
         History h = gateway.evidence().history();
         long restarted = h.last(History.HEAL).orElseThrow();
-        await("10 writes acknowledged after the gateway restarted")
-                .atMost(gateway.bounds().rto())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() > restarted).count(),
-                        greaterThanOrEqualTo(10L));
+        Wait.until("10 writes acknowledged after the gateway restarted", gateway.bounds().rto(), gateway.bounds().poll(),
+                () -> h.operations().stream().filter(o -> o.isWrite() && o.ok() && o.startMs() > restarted).count(), (greaterThanOrEqualTo(10L))::matches);
         judgeWrites(newPrimary);
     }
 
@@ -403,8 +390,8 @@ public class FailoverSteps {
 
     private Set<String> onlyOnOldPrimary() {
         String prefix = gateway.workload().prefix() + "-";
-        Set<String> old = new TreeSet<>(lab.gatewaySessionsOn(lab.oldPrimary()).namesWithPrefix("servers", prefix).keySet());
-        old.removeAll(lab.gatewaySessionsOn(newPrimary).namesWithPrefix("servers", prefix).keySet());
+        Set<String> old = new TreeSet<>(lab.gatewaySessionsOn(lab.oldPrimary()).namesWithPrefix(gateway.target().profile().serversTable(), prefix).keySet());
+        old.removeAll(lab.gatewaySessionsOn(newPrimary).namesWithPrefix(gateway.target().profile().serversTable(), prefix).keySet());
         return old;
     }
 }

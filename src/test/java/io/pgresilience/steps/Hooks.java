@@ -85,8 +85,10 @@ public class Hooks {
         List<History.Pending> pending = h.pending();
         List<History.Event> events = h.events();
         long judgedAt = h.now();
-        lab.closeOutsideSessions();
-        faults.healAll();
+        List<String> notUndone = faults.undoAll();
+        if (!notUndone.isEmpty()) {
+            evidence.note("faults that could not be undone (the lab repairs them before the next scenario)", String.join("; ", notUndone));
+        }
         Judge.Judgement judgement = null;
         if (judged) {
             judgement = judge(ops, pending, events, judgedAt);

@@ -1,7 +1,7 @@
 package io.pgresilience.steps;
 
+import io.pgresilience.support.Wait;
 import java.util.Objects;
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.empty;
@@ -58,7 +58,7 @@ public class PoolSteps {
 
     @Given("an outside session locks the table the tools API reads")
     public void anOutsideSessionLocksTheToolsTable() {
-        lockTable("tools");
+        lockTable(gateway.target().profile().toolsTable());
     }
 
     @Given("an outside session locks the table where a server's tools are recorded")
@@ -68,8 +68,7 @@ public class PoolSteps {
 
     private void lockTable(String table) {
         gateway.require(Capability.DATABASE_ROLE);
-        lab.outsideSession().lockTable(table);
-        gateway.evidence().fault("an outside session holds LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+        faults.lockTable(table, true);
     }
 
     @When("a new request arrives")
@@ -79,10 +78,8 @@ public class PoolSteps {
 
     @Then("request should wait up to timeout")
     public void requestShouldWaitUpToTimeout() {
-        Reply r = await("the new request ends")
-                .atMost(gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()))
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> extra.get(0).getNow(null), Objects::nonNull);
+        Reply r = Wait.until("the new request ends", gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()),
+                gateway.bounds().poll(), () -> extra.get(0).getNow(null), Objects::nonNull);
         assertWaitedAboutThePoolTimeout(r);
     }
 
@@ -114,16 +111,14 @@ public class PoolSteps {
     @Then("as many requests as the pool has connections wait on the lock")
     public void asManyRequestsAsThePoolHasConnectionsWaitOnTheLock() {
         int max = gateway.target().poolMaxSize();
-        await("all " + max + " pooled connections wait on the outside lock")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> {
+        Wait.until("all " + max + " pooled connections wait on the outside lock", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> {
                     long waiting = lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count();
                     if (waiting < max) {
                         resendWhatThePoolRefusedWhileGrowing(max);
                     }
                     return waiting;
-                }, is((long) max));
+                }, (is((long) max))::matches);
         if (resent > 0) {
             gateway.evidence().note("requests sent again because the pool was still opening connections", Integer.toString(resent));
         }
@@ -153,10 +148,9 @@ public class PoolSteps {
     public void theOtherRequestsGet503() {
         int max = gateway.target().poolMaxSize();
         int others = holding.size() - max;
-        await(others + " requests end while the pool is exhausted")
-                .atMost(gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()))
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> holding.stream().filter(CompletableFuture::isDone).count() >= others);
+        Wait.until(others + " requests end while the pool is exhausted",
+                gateway.target().poolTimeout().plus(gateway.bounds().requestSlack()), gateway.bounds().poll(),
+                () -> holding.stream().filter(CompletableFuture::isDone).count(), done -> done >= others);
         List<Reply> done = holding.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).toList();
         assertThat("requests answered while " + max + " held the pool", done.size(), is(others));
         for (Reply r : done) {
@@ -175,26 +169,20 @@ public class PoolSteps {
 
     @Then("the waiting requests finish with 200")
     public void theWaitingRequestsFinishWith200() {
-        await("the requests that held the pool finish")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> holding.stream().allMatch(CompletableFuture::isDone));
+        Wait.until("the requests that held the pool finish", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> holding.stream().allMatch(CompletableFuture::isDone), Boolean.TRUE::equals);
         List<Integer> statuses = holding.stream().map(f -> f.join().status()).toList();
         assertThat("status of each request that waited on the lock", statuses, everyItem(is(200)));
     }
 
     @Then("no database connection of the gateway is left busy")
     public void noConnectionOfTheGatewayIsLeftBusy() {
-        await("no gateway session is active or idle in a transaction")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
+        Wait.until("no gateway session is active or idle in a transaction", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), (is(empty()))::matches);
         if (gateway.target().has(Capability.POOL_STATS)) {
             // A connection kept by the gateway after an error sits idle in the database: only the pool sees the leak.
-            Integer active = await("the gateway's pool has every connection back")
-                    .atMost(gateway.bounds().recover())
-                    .pollInterval(gateway.bounds().poll())
-                    .until(() -> gateway.client().poolStats().response().jsonPath().getInt("active"), is(0));
+            Integer active = Wait.until("the gateway's pool has every connection back", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> gateway.client().poolStats().response().jsonPath().getInt("active"), (is(0))::matches);
             gateway.evidence().note("connections borrowed from the gateway's pool afterwards", Integer.toString(active));
         } else {
             gateway.evidence().note("connections borrowed from the gateway's pool afterwards",
@@ -222,10 +210,8 @@ public class PoolSteps {
     public void theGatewaysPoolHoldsIdleConnections() {
         gateway.require(Capability.DATABASE_ROLE);
         int idle = gateway.target().poolIdleSize();
-        idlePids = await("the gateway's pool holds " + idle + " idle connections")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> {
+        idlePids = Wait.until("the gateway's pool holds " + idle + " idle connections", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> {
                     List<GatewaySessions.Backend> b = lab.onPrimary().backends();
                     return b.size() >= idle && b.stream().noneMatch(GatewaySessions.Backend::busy)
                             ? b.stream().map(GatewaySessions.Backend::pid).toList() : null;
@@ -263,10 +249,8 @@ public class PoolSteps {
 
     @Then("every database connection of the gateway is a new one")
     public void everyConnectionIsANewOne() {
-        List<Integer> now = await("the gateway's sessions are all new")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().pids(), pids -> !pids.isEmpty() && Collections.disjoint(pids, idlePids));
+        List<Integer> now = Wait.until("the gateway's sessions are all new", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> lab.onPrimary().pids(), pids -> !pids.isEmpty() && Collections.disjoint(pids, idlePids));
         gateway.evidence().note("gateway sessions after (PIDs)", now.toString());
     }
 
@@ -275,15 +259,13 @@ public class PoolSteps {
         int idle = gateway.target().poolIdleSize();
         List<String> seen = new ArrayList<>();
         long start = System.nanoTime();
-        int count = await("the gateway's pool refills to " + idle + " connections")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> {
+        int count = Wait.until("the gateway's pool refills to " + idle + " connections", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> {
                     gateway.client().readiness(); // a lazy pool refills only on demand
                     int n = lab.onPrimary().backends().size();
                     seen.add(n + "@" + (System.nanoTime() - start) / 1_000_000 + "ms");
                     return n;
-                }, greaterThanOrEqualTo(idle));
+                }, (greaterThanOrEqualTo(idle))::matches);
         gateway.evidence().note("gateway sessions on the primary while refilling (count@time)", String.join(" ", seen));
         assertThat("sessions after the refill", count, lessThanOrEqualTo(gateway.target().poolMaxSize()));
     }

@@ -1,9 +1,10 @@
 package io.pgresilience.steps;
 
+import org.opentest4j.TestAbortedException;
+import io.pgresilience.support.Wait;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Objects;
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.anyOf;
@@ -23,6 +24,7 @@ import io.cucumber.java.en.When;
 import io.pgresilience.lab.GatewaySessions;
 import io.pgresilience.world.LabWorld;
 import io.pgresilience.target.Capability;
+import io.pgresilience.world.Faults;
 import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.target.Reply;
 import java.util.ArrayList;
@@ -38,6 +40,7 @@ public class TransactionSteps {
 
     private final GatewayWorld gateway;
     private final LabWorld lab;
+    private final Faults faults;
     private final Map<String, CompletableFuture<Reply>> updates = new LinkedHashMap<>();
     private CompletableFuture<Reply> write;
     private String writtenServer;
@@ -45,9 +48,10 @@ public class TransactionSteps {
     private List<String> toolIds;
     private long deadlocksBefore;
 
-    public TransactionSteps(GatewayWorld gateway, LabWorld lab) {
+    public TransactionSteps(GatewayWorld gateway, LabWorld lab, Faults faults) {
         this.gateway = gateway;
         this.lab = lab;
+        this.faults = faults;
     }
 
     private String key(String name) {
@@ -84,8 +88,7 @@ public class TransactionSteps {
     private void holdRows(List<String> names) {
         gateway.require(Capability.DATABASE_ROLE);
         deadlocksBefore = lab.onPrimary().deadlocks();
-        lab.outsideSession().lockRows("servers", names.stream().map(this::key).toList());
-        gateway.evidence().fault("an outside session holds the rows of " + names + " (SELECT ... FOR UPDATE)");
+        faults.lockRows(gateway.target().profile().serversTable(), names.stream().map(this::key).toList(), names.toString());
     }
 
     @When("one request updates {string}, {string} and {string} in that order")
@@ -111,11 +114,8 @@ public class TransactionSteps {
 
     @When("both requests wait for the outside session")
     public void bothRequestsWaitForTheOutsideSession() {
-        await("both gateway transactions wait on the outside session's locks")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count(),
-                        is(2L));
+        Wait.until("both gateway transactions wait on the outside session's locks", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count(), (is(2L))::matches);
     }
 
     @When("the outside session releases its rows")
@@ -127,10 +127,8 @@ public class TransactionSteps {
     @Then("PostgreSQL detects a deadlock")
     public void postgresqlDetectsADeadlock() {
         // The server log is immediate; pg_stat_database's counter is flushed lazily (up to seconds later).
-        String line = await("the primary's server log reports a deadlock")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.logSinceScenarioStart(lab.primary()).lines()
+        String line = Wait.until("the primary's server log reports a deadlock", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> lab.logSinceScenarioStart(lab.primary()).lines()
                         .filter(l -> l.contains("ERROR:  deadlock detected")).findFirst().orElse(null), Objects::nonNull);
         gateway.evidence().note("PostgreSQL's log", line.trim());
         gateway.evidence().note("deadlocks in pg_stat_database before the scenario / now", deadlocksBefore + " / "
@@ -155,8 +153,8 @@ public class TransactionSteps {
 
     @Then("the descriptions of {string} and {string} come from the same request")
     public void theDescriptionsComeFromTheSameRequest(String a, String b) {
-        String da = lab.onPrimary().column("servers", "description", key(a));
-        String db = lab.onPrimary().column("servers", "description", key(b));
+        String da = lab.onPrimary().column(gateway.target().profile().serversTable(), "description", key(a));
+        String db = lab.onPrimary().column(gateway.target().profile().serversTable(), "description", key(b));
         gateway.evidence().note("final descriptions of " + a + " / " + b, da + " / " + db);
         assertThat("final state must equal one serial order of the two transactions", da, equalTo(db));
         List<String> committed = new ArrayList<>();
@@ -179,7 +177,8 @@ public class TransactionSteps {
 
     @Then("the request fails with a statement timeout error after about the statement timeout")
     public void theRequestFailsWithAStatementTimeoutError() {
-        long timeout = gateway.target().statementTimeout().toMillis();
+        long timeout = gateway.target().statementTimeout().orElseThrow(() -> new TestAbortedException(
+                "not run against " + gateway.target().name() + ": it sets no statement timeout")).toMillis();
         Reply r = awaitAll(updates.values()).get(0);
         gateway.evidence().note("statement timeout / answer", timeout + " ms / " + r.summary());
         assertThat("answer to an update held past the statement timeout (a timeout is 504, or 503): " + r.summary(), r.status(),
@@ -193,15 +192,13 @@ public class TransactionSteps {
     @Then("the description of {string} is unchanged")
     public void theDescriptionIsUnchanged(String name) {
         assertThat("description of " + name + " after the failed transaction",
-                lab.onPrimary().column("servers", "description", key(name)), equalTo(ORIGINAL));
+                lab.onPrimary().column(gateway.target().profile().serversTable(), "description", key(name)), equalTo(ORIGINAL));
     }
 
     @Then("the gateway holds no locks in the database")
     public void theGatewayHoldsNoLocks() {
-        await("no lock of the gateway left in pg_locks")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().locks(), is(0));
+        Wait.until("no lock of the gateway left in pg_locks", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> lab.onPrimary().locks(), (is(0))::matches);
     }
 
     // --- TX-03 -------------------------------------------------------------------------------------------------
@@ -240,12 +237,10 @@ public class TransactionSteps {
 
     @When("the gateway's write waits halfway, after the server and before its tools")
     public void theWriteWaitsHalfway() {
-        await("the gateway's transaction has written the server and waits to write its tools")
-                .atMost(gateway.bounds().detect())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().backends().stream()
+        Wait.until("the gateway's transaction has written the server and waits to write its tools", gateway.bounds().detect(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().stream()
                         .anyMatch(b -> b.waitingOnLock() && b.query() != null
-                                && b.query().toLowerCase().contains(gateway.target().profile().serverToolsTable())));
+                                && b.query().toLowerCase().contains(gateway.target().profile().serverToolsTable())), Boolean.TRUE::equals);
     }
 
     @Then("that request fails with 503")
@@ -258,14 +253,12 @@ public class TransactionSteps {
     @Then("neither server {string} nor any of its tools is visible")
     public void nothingOfThePartialWriteIsVisible(String name) {
         // The dropped backend may still be finishing: wait until no session of the gateway is inside a transaction.
-        await("the dropped transaction has ended")
-                .atMost(gateway.bounds().recover())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), is(empty()));
-        assertThat("server " + writtenServer, lab.onPrimary().column("servers", "name", writtenServer), nullValue());
+        Wait.until("the dropped transaction has ended", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), (is(empty()))::matches);
+        assertThat("server " + writtenServer, lab.onPrimary().column(gateway.target().profile().serversTable(), "name", writtenServer), nullValue());
         if (toolIds == null) {
             // the reference writes the tools with the server; ContextForge's tools exist before, only the links are new
-            assertThat("its tools", lab.onPrimary().namesWithPrefix("tools", writtenServer).keySet(), is(empty()));
+            assertThat("its tools", lab.onPrimary().namesWithPrefix(gateway.target().profile().toolsTable(), writtenServer).keySet(), is(empty()));
         }
         Reply r = gateway.client().findServer(writtenServer);
         assertThat("the gateway's view of " + name + ": " + r.summary(), r.operation().detail(), equalTo("missing"));
@@ -275,19 +268,17 @@ public class TransactionSteps {
     public void theSameRequestSucceedsWhenRetried() {
         Reply r = writeServerWithTools();
         assertThat("the retried write: " + r.summary(), r.status(), anyOf(is(200), is(201)));
-        assertThat("server " + writtenServer + " after the retry", lab.onPrimary().column("servers", "name", writtenServer),
+        assertThat("server " + writtenServer + " after the retry", lab.onPrimary().column(gateway.target().profile().serversTable(), "name", writtenServer),
                 equalTo(writtenServer));
         if (toolIds == null) {
-            assertThat("tools written with it", lab.onPrimary().namesWithPrefix("tools", writtenServer).size(),
+            assertThat("tools written with it", lab.onPrimary().namesWithPrefix(gateway.target().profile().toolsTable(), writtenServer).size(),
                     is(writtenTools.size()));
         }
     }
 
     private List<Reply> awaitAll(Collection<CompletableFuture<Reply>> futures) {
-        await("the requests end")
-                .atMost(gateway.target().requestBound())
-                .pollInterval(gateway.bounds().poll())
-                .until(() -> futures.stream().allMatch(CompletableFuture::isDone));
+        Wait.until("the requests end", gateway.target().requestBound(), gateway.bounds().poll(),
+                () -> futures.stream().allMatch(CompletableFuture::isDone), Boolean.TRUE::equals);
         return futures.stream().map(CompletableFuture::join).toList();
     }
 }

@@ -10,6 +10,13 @@ import java.util.function.Supplier;
  */
 public final class Wait {
 
+    /** Thrown by a probe that knows waiting longer is pointless (the process it waits for exited): the wait ends at once with the cause. */
+    public static final class GiveUp extends RuntimeException {
+        public GiveUp(RuntimeException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
     private Wait() {
     }
 
@@ -29,6 +36,8 @@ public final class Wait {
                 if (wanted.test(last)) {
                     return last;
                 }
+            } catch (GiveUp e) {
+                throw (RuntimeException) e.getCause();
             } catch (RuntimeException e) {
                 lastError = e;
             }

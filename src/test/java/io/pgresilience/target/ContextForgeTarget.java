@@ -1,4 +1,7 @@
 package io.pgresilience.target;
+import java.util.Optional;
+
+import io.pgresilience.config.GatewayTimeouts;
 
 import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -225,20 +228,11 @@ public final class ContextForgeTarget implements GatewayTarget {
         return settings.integer("gateway.pool.max");
     }
 
+    /** As shipped: the pool timeout the suite gives it (whole seconds), and no connect, socket or statement timeout. */
     @Override
-    public Duration poolTimeout() {
-        return Duration.ofSeconds(Math.max(1, settings.millis("gateway.pool.timeout-ms").toSeconds()));
-    }
-
-    @Override
-    public Duration requestBound() {
-        return settings.seconds("gateway.socket-timeout-s").plus(settings.millis("gateway.pool.timeout-ms"))
-                .plus(settings.millis("deadline.request-slack-ms"));
-    }
-
-    @Override
-    public Duration statementTimeout() {
-        return settings.millis("gateway.statement-timeout-ms");
+    public GatewayTimeouts timeouts() {
+        return GatewayTimeouts.of(settings, Duration.ofSeconds(Math.max(1, settings.millis("gateway.pool.timeout-ms").toSeconds())),
+                Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.pgresilience.target;
 
+import io.pgresilience.config.GatewayTimeouts;
+
 import io.pgresilience.config.Settings;
 import io.pgresilience.support.LabException;
 import java.io.IOException;
@@ -138,19 +140,10 @@ public final class ExternalTarget implements GatewayTarget {
         return settings.integer("gateway.pool.max");
     }
 
+    /** What the team running the gateway says of it (the {@code gateway.*} settings). */
     @Override
-    public Duration poolTimeout() {
-        return settings.millis("gateway.pool.timeout-ms");
-    }
-
-    @Override
-    public Duration requestBound() {
-        return settings.seconds("gateway.socket-timeout-s").plus(poolTimeout()).plus(settings.millis("deadline.request-slack-ms"));
-    }
-
-    @Override
-    public Duration statementTimeout() {
-        return settings.millis("gateway.statement-timeout-ms");
+    public GatewayTimeouts timeouts() {
+        return GatewayTimeouts.configured(settings);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.pgresilience.target;
 
-import static org.awaitility.Awaitility.await;
+import io.pgresilience.support.Wait;
 
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.support.LabException;
@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A gateway started as its own process: secrets go in its environment (never its command line), its output
@@ -69,23 +68,22 @@ public final class GatewayProcess implements AutoCloseable {
     public void awaitHttp200(String url, Duration within) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
-        try {
-            await(name + " answers 200 at " + url)
-                    .atMost(within)
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            // A gateway that refuses its configuration says why in its last line.
-                            throw new LabException(name + " exited with code " + process.exitValue() + " while starting: "
-                                    + log.tailSince(logStart, 1));
-                        }
-                        try {
-                            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                        } catch (IOException e) {
-                            return false;
-                        }
-                    });
-        } catch (ConditionTimeoutException e) {
+        boolean ok = Wait.until(name + " answers 200 at " + url, within, Duration.ofMillis(200), () -> {
+            if (!process.isAlive()) {
+                // A gateway that refuses its configuration says why in its last line.
+                throw new Wait.GiveUp(new LabException(name + " exited with code " + process.exitValue() + " while starting: "
+                        + log.tailSince(logStart, 1)));
+            }
+            try {
+                return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, Boolean.TRUE::equals, false);
+        if (!ok) {
             throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s; last log lines: "
                     + log.tailSince(logStart, 5).replace('\n', ' '));
         }

@@ -19,16 +19,17 @@ public record GatewayProfile(
         String bulkUpdatePath,
         String poolStatsPath,
         String serversTable,
+        String toolsTable,
         Map<String, String> listQuery,
         String serverToolsTable) {
 
     public static final GatewayProfile REFERENCE = new GatewayProfile("reference", "/health/ready", "/health",
-            "/api/servers", "/api/tools", null, null, "/api/servers/bulk-update", "/health/pool", "servers", Map.of(),
+            "/api/servers", "/api/tools", null, null, "/api/servers/bulk-update", "/health/pool", "servers", "tools", Map.of(),
             "tools");
 
     /** ContextForge 1.x: lists are paged (50) unless limit=0; a server's tools are rows of server_tool_association. */
     public static final GatewayProfile CONTEXTFORGE = new GatewayProfile("contextforge", "/ready", "/health",
-            "/v1/servers", "/v1/tools", "server", "tool", null, null, "servers", Map.of("limit", "0"),
+            "/v1/servers", "/v1/tools", "server", "tool", null, null, "servers", "tools", Map.of("limit", "0"),
             "server_tool_association");
 
     public static GatewayProfile named(String name) {

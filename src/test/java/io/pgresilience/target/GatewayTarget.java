@@ -1,5 +1,7 @@
 package io.pgresilience.target;
 
+import io.pgresilience.config.GatewayTimeouts;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -50,14 +52,23 @@ public interface GatewayTarget extends AutoCloseable {
     /** Connections the pool may open at most. */
     int poolMaxSize();
 
-    /** How long a request waits for a pooled connection. */
-    Duration poolTimeout();
+    /** The gateway's database timeouts, typed; empty where it sets none. */
+    GatewayTimeouts timeouts();
 
-    /** The longest any request may take when the database misbehaves: the gateway's own timeouts plus slack. */
-    Duration requestBound();
+    /** How long a request waits for a pooled connection. */
+    default Duration poolTimeout() {
+        return timeouts().pool();
+    }
+
+    /** The longest any request may take when the database misbehaves (see {@link GatewayTimeouts#requestBound}). */
+    default Duration requestBound() {
+        return timeouts().requestBound();
+    }
 
     /** The statement timeout the gateway sets, if it sets one. */
-    Duration statementTimeout();
+    default Optional<Duration> statementTimeout() {
+        return timeouts().statement();
+    }
 
     GatewayLog log();
 

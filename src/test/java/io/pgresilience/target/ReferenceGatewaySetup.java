@@ -1,5 +1,7 @@
 package io.pgresilience.target;
 
+import io.pgresilience.config.GatewayTimeouts;
+
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.FaultProxy;
 import io.pgresilience.faults.LabNetwork;
@@ -74,16 +76,9 @@ public final class ReferenceGatewaySetup {
         return settings.integer("gateway.pool.max");
     }
 
-    public Duration poolTimeout() {
-        return settings.millis("gateway.pool.timeout-ms");
-    }
-
-    public Duration statementTimeout() {
-        return settings.millis("gateway.statement-timeout-ms");
-    }
-
-    public Duration requestBound() {
-        return settings.seconds("gateway.socket-timeout-s").plus(poolTimeout()).plus(settings.millis("deadline.request-slack-ms"));
+    /** The timeouts the suite gives the reference gateway: all set, from the {@code gateway.*} settings. */
+    public GatewayTimeouts timeouts() {
+        return GatewayTimeouts.configured(settings);
     }
 
     /** For the report; no secrets. */
@@ -92,10 +87,9 @@ public final class ReferenceGatewaySetup {
         d.put("gateway", gateway);
         d.put("pid", pid);
         d.put("database URL", databaseUrl);
-        d.put("pool", "min idle " + poolIdleSize() + ", max " + poolMaxSize() + ", timeout " + poolTimeout().toMillis()
+        d.put("pool", "min idle " + poolIdleSize() + ", max " + poolMaxSize() + ", timeout " + timeouts().pool().toMillis()
                 + " ms, max lifetime " + settings.text("gateway.pool.max-lifetime-ms") + " ms, validation before every use");
-        d.put("timeouts", "connect " + settings.text("gateway.connect-timeout-s") + " s, socket "
-                + settings.text("gateway.socket-timeout-s") + " s, statement " + statementTimeout().toMillis() + " ms");
+        d.put("timeouts", timeouts().describe());
         String defects = settings.text("gateway.defects");
         d.put("defects switched on", defects.isBlank() ? "none" : defects);
         return d;

@@ -1,5 +1,7 @@
 package io.pgresilience.target;
 
+import io.pgresilience.config.GatewayTimeouts;
+
 import io.pgresilience.gateway.ReferenceGateway;
 import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
@@ -134,18 +136,8 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     }
 
     @Override
-    public Duration poolTimeout() {
-        return setup.poolTimeout();
-    }
-
-    @Override
-    public Duration statementTimeout() {
-        return setup.statementTimeout();
-    }
-
-    @Override
-    public Duration requestBound() {
-        return setup.requestBound();
+    public GatewayTimeouts timeouts() {
+        return setup.timeouts();
     }
 
     @Override

@@ -1,13 +1,17 @@
 package io.pgresilience.world;
 
 import java.time.Duration;
-import org.awaitility.Awaitility;
+import io.pgresilience.support.Wait;
 import io.pgresilience.evidence.Evidence;
 import io.pgresilience.evidence.History;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.run.Lease;
 import io.pgresilience.run.Run;
+import io.pgresilience.lab.OutsideSession;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import io.pgresilience.faults.Direction;
 import io.pgresilience.faults.FaultProxy;
@@ -15,17 +19,50 @@ import io.pgresilience.faults.Toxic;
 import io.pgresilience.faults.ToxicType;
 
 /**
- * Faults a scenario injects (a PicoContainer world object). Each one is written into the evidence as the start
- * or end of the fault window. After every scenario the network is healed; the lab is repaired before the next.
+ * Faults a scenario injects (a PicoContainer world object): the only way steps break the lab. Each verb writes its
+ * event into the evidence (the start or end of the fault window) and registers its undo; when the scenario ends,
+ * whatever happened, {@link #undoAll} runs the undos newest first (as Patroni's after-hooks close their closables),
+ * then heals the network as a safety net. What an undo cannot restore (a promoted standby) the lab repairs before
+ * the next scenario.
  */
 public final class Faults {
 
+    /** What undoes one fault. */
+    private record Undo(String what, Runnable action) {
+    }
+
     private final Run session;
     private final Evidence evidence;
+    private final LabWorld lab;
+    private final Deque<Undo> undos = new ArrayDeque<>();
 
-    public Faults(Evidence evidence, Lease lease) {
+    public Faults(Evidence evidence, Lease lease, LabWorld lab) {
         this.evidence = evidence;
         this.session = lease.run();
+        this.lab = lab;
+    }
+
+    private void onEnd(String what, Runnable action) {
+        undos.push(new Undo(what, action));
+    }
+
+    /**
+     * Undoes every fault of the scenario, newest first, then heals the whole network; an undo that fails does not stop
+     * the others. Returns what could not be undone, for the scenario's report.
+     */
+    public List<String> undoAll() {
+        List<String> failed = new ArrayList<>();
+        while (!undos.isEmpty()) {
+            Undo u = undos.pop();
+            try {
+                u.action().run();
+            } catch (RuntimeException e) {
+                failed.add(u.what() + ": " + e.getMessage());
+            }
+        }
+        lab.closeOutsideSessions();
+        healAll();
+        return failed;
     }
 
     /** The proxy on the path from the gateway to a node (directly, or behind the VIP when it points there). */
@@ -40,6 +77,13 @@ public final class Faults {
 
     public void stop(DbNode node, StopMode mode) {
         evidence.outage("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
+        onEnd("start " + node.name() + " again", () -> {
+            // Not when another node has become the primary: the lab rebuilds this one as its standby instead.
+            boolean replaced = session.cluster().nodes().stream().anyMatch(n -> n != node && n.isRunning() && !n.isInRecovery());
+            if (!node.isRunning() && !replaced) {
+                node.start();
+            }
+        });
         node.stop(mode);
         // Until the stop returns the node may still acknowledge writes: outages are measured from here.
         evidence.event(History.DOWN, node.name() + " is down");
@@ -59,6 +103,7 @@ public final class Faults {
     /** enabled=false on every link: connections refused, open ones dropped. */
     public void makeUnreachable() {
         evidence.outage("proxy enabled=false: the database refuses connections and drops open ones");
+        onEnd("the database reachable again", () -> allGatewayLinks().forEach(FaultProxy::enable));
         allGatewayLinks().forEach(FaultProxy::disable);
     }
 
@@ -70,6 +115,7 @@ public final class Faults {
     /** A blackhole both ways (timeout=0): packets vanish, sockets stay open. */
     public void partition(DbNode node) {
         evidence.outage("partition: timeout=0 upstream and downstream between gateway and " + node.name());
+        onEnd("the partition removed", this::removePartitions);
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
             p.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
@@ -77,10 +123,14 @@ public final class Faults {
     }
 
     public void healPartition() {
+        removePartitions();
+        evidence.heal("partition removed");
+    }
+
+    private void removePartitions() {
         for (FaultProxy p : session.network().all()) {
             p.toxics().stream().filter(t -> t.name().startsWith("partition")).forEach(t -> p.removeToxic(t.name()));
         }
-        evidence.heal("partition removed");
     }
 
     public void latency(DbNode node, long ms, boolean startsFault) {
@@ -90,6 +140,7 @@ public final class Faults {
         } else {
             evidence.event("latency", what);
         }
+        onEnd("the latency removed", this::removeLatencies);
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.toxics().stream().filter(t -> t.type() == ToxicType.LATENCY).forEach(t -> p.removeToxic(t.name()));
             p.addToxic(Toxic.latency(Direction.DOWNSTREAM, ms, 0));
@@ -97,21 +148,24 @@ public final class Faults {
     }
 
     public void removeLatency() {
+        removeLatencies();
+        evidence.heal("latency removed");
+    }
+
+    private void removeLatencies() {
         for (FaultProxy p : session.network().all()) {
             p.toxics().stream().filter(t -> t.type() == ToxicType.LATENCY).forEach(t -> p.removeToxic(t.name()));
         }
-        evidence.heal("latency removed");
     }
 
     /** reset_peer on the gateway's links to the node: every open connection gets a TCP RST; then removed. */
     public void resetConnections(DbNode node, Duration within) {
         List<FaultProxy> links = gatewayLinksTo(node);
         evidence.fault("reset_peer (TCP RST) on the gateway's connections to " + node.name());
+        onEnd("reset_peer removed", () -> links.forEach(p -> p.removeToxic("reset")));
         links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
-        Awaitility.await("every proxied connection to " + node.name() + " is reset")
-                .atMost(within)
-                .pollInterval(Duration.ofMillis(10))
-                .until(() -> links.stream().allMatch(p -> p.connectionCount() == 0));
+        Wait.until("every proxied connection to " + node.name() + " is reset", within, Duration.ofMillis(10),
+                () -> links.stream().mapToInt(FaultProxy::connectionCount).sum(), open -> open == 0);
         links.forEach(p -> p.removeToxic("reset"));
         evidence.heal("reset_peer removed");
     }
@@ -133,11 +187,61 @@ public final class Faults {
     public void breakReplication() {
         evidence.event(History.DEGRADED, "timeout=0 both ways on the replication link: the standby receives nothing");
         FaultProxy link = session.network().replicationLink();
+        onEnd("the replication link mended", this::healAll);
         link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("replication_cut_up"));
         link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("replication_cut_down"));
     }
 
-    /** Undo every network fault; called after each scenario, also a failed one. */
+    /**
+     * An outside session takes LOCK TABLE ... IN ACCESS EXCLUSIVE MODE and keeps it until released (or the scenario ends).
+     * @param startsFault whether this opens the fault window (pool exhaustion), or only holds a request inside the database
+     */
+    public OutsideSession lockTable(String table, boolean startsFault) {
+        OutsideSession s = lab.outsideSession();
+        onEnd("the lock on " + table + " released", s::close);
+        s.lockTable(table);
+        if (startsFault) {
+            evidence.fault("an outside session holds LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+        } else {
+            evidence.event("held", "an outside session holds LOCK TABLE " + table + ": a request on it waits inside the database");
+        }
+        return s;
+    }
+
+    /** An outside session holds the rows (SELECT ... FOR UPDATE) until released (or the scenario ends). */
+    public OutsideSession lockRows(String table, List<String> names, String described) {
+        OutsideSession s = lab.outsideSession();
+        onEnd("the rows of " + described + " released", s::close);
+        s.lockRows(table, names);
+        evidence.fault("an outside session holds the rows of " + described + " (SELECT ... FOR UPDATE)");
+        return s;
+    }
+
+    /** The standby falls behind: it keeps receiving WAL but replays none of it (pg_wal_replay_pause). */
+    public void standbyFallsBehind(DbNode standby) {
+        onEnd(standby.name() + " replays again", () -> {
+            if (standby.isRunning() && standby.isInRecovery()) {
+                standby.execute("postgres", "SELECT pg_wal_replay_resume()");
+            }
+        });
+        standby.query("postgres", "SELECT pg_wal_replay_pause()::text");
+        standby.pollQueryUntil("postgres", "SELECT pg_get_wal_replay_pause_state()", "paused");
+        evidence.fault("replay paused on the standby " + standby.name() + " (pg_wal_replay_pause)");
+    }
+
+    /**
+     * A client other than the gateway writes to the node (split brain: the old primary still takes writes). The table is
+     * the suite's own, so the write works whatever the gateway's schema is; the lab rebuilds the node before the next
+     * scenario. Returns whether the node took the write as a primary.
+     */
+    public boolean writeOutsideTheGateway(DbNode node, String note) {
+        node.execute(session.cluster().database(),
+                "CREATE TABLE IF NOT EXISTS pg_resilience_split_brain (note text NOT NULL, written_at timestamptz DEFAULT now())");
+        node.query(session.cluster().database(), "INSERT INTO pg_resilience_split_brain(note) VALUES ('" + note + "') RETURNING note");
+        return !node.isInRecovery();
+    }
+
+    /** Undo every network fault; the safety net after each scenario's undos, also of a failed one. */
     public void healAll() {
         FaultProxy replication = session.network().replicationLink();
         boolean cut = replication.toxics().stream().anyMatch(t -> t.type() == ToxicType.TIMEOUT);

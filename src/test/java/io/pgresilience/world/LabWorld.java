@@ -51,6 +51,11 @@ public final class LabWorld {
         return cluster().standby();
     }
 
+    /** How many standbys stream from the primary now. */
+    public int standbysStreaming() {
+        return Integer.parseInt(primary().query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"));
+    }
+
     /** The primary the scenario started with, remembered before a failover changes roles. */
     public DbNode oldPrimary() {
         if (oldPrimary == null) {

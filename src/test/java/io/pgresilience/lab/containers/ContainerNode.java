@@ -1,9 +1,10 @@
 package io.pgresilience.lab.containers;
 
+import io.pgresilience.support.Wait;
+import org.testcontainers.containers.wait.strategy.LogMessageWaitStrategy;
 import java.sql.ResultSet;
 import java.sql.Statement;
 
-import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -19,8 +20,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import org.awaitility.core.ConditionTimeoutException;
-import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
@@ -108,7 +107,7 @@ final class ContainerNode extends SqlVerbs {
 
     /** A new primary: the image's entrypoint runs initdb. */
     void createPrimary() {
-        launch(newContainer().waitingFor(Wait.forLogMessage(".*database system is ready to accept connections.*\\s", 2)
+        launch(newContainer().waitingFor(new LogMessageWaitStrategy().withRegEx(".*database system is ready to accept connections.*\\s").withTimes(2)
                 .withStartupTimeout(deadlines.operation())));
     }
 
@@ -123,7 +122,7 @@ final class ContainerNode extends SqlVerbs {
                 .withEnv("PGR_STREAM_PORT", Integer.toString(streamFrom.getPort()))
                 .withEnv("PGR_NODE", name)
                 .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("bash", "-c", STANDBY_ENTRYPOINT, "standby"))
-                .waitingFor(Wait.forLogMessage(".*database system is ready to accept read-only connections.*\\s", 1)
+                .waitingFor(new LogMessageWaitStrategy().withRegEx(".*database system is ready to accept read-only connections.*\\s").withTimes(1)
                         .withStartupTimeout(deadlines.operation())));
     }
 
@@ -176,18 +175,14 @@ final class ContainerNode extends SqlVerbs {
         if (!isRunning()) {
             client().startContainerCmd(container.getContainerId()).exec();
         }
-        try {
-            await(name + " accepts connections")
-                    .atMost(deadlines.operation())
-                    .pollInterval(deadlines.poll())
-                    .until(() -> {
-                        if (!isRunning()) {
-                            throw new LabException("PostgreSQL node " + name + " exited while starting: "
-                                    + LogTail.of(logsOf(container), 4));
-                        }
-                        return acceptsConnections();
-                    });
-        } catch (ConditionTimeoutException e) {
+        boolean up = Wait.until(name + " accepts connections", deadlines.operation(), deadlines.poll(), () -> {
+            if (!isRunning()) {
+                throw new Wait.GiveUp(new LabException("PostgreSQL node " + name + " exited while starting: "
+                        + LogTail.of(logsOf(container), 4)));
+            }
+            return acceptsConnections();
+        }, Boolean.TRUE::equals, false);
+        if (!up) {
             throw new LabException("PostgreSQL node " + name + " did not start on port " + hostPort + " within "
                     + deadlines.operation().toSeconds() + " s: " + LogTail.of(logsOf(container), 4));
         }
@@ -224,12 +219,7 @@ final class ContainerNode extends SqlVerbs {
     }
 
     private boolean stopsWithin(Duration within) {
-        try {
-            await(name + " stops").atMost(within).pollInterval(deadlines.poll()).until(() -> !isRunning());
-            return true;
-        } catch (ConditionTimeoutException e) {
-            return false;
-        }
+        return Wait.until(name + " stops", within, deadlines.poll(), () -> !isRunning(), Boolean.TRUE::equals, false);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.pgresilience.lab.containers;
 
-import static org.awaitility.Awaitility.await;
+import io.pgresilience.support.Wait;
 
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.LabDirectory;
@@ -11,7 +11,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * podman's Docker-compatible API on a socket of this run, started by the suite when no engine answers: its pid
@@ -69,18 +68,14 @@ final class PodmanService implements AutoCloseable {
     }
 
     private void awaitSocket(Deadlines deadlines) {
-        try {
-            await("podman system service answers at " + socket)
-                    .atMost(deadlines.operation())
-                    .pollInterval(deadlines.poll())
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new LabException("podman system service exited with code " + process.exitValue() + ": "
-                                    + lastLines());
-                        }
-                        return EnginePing.answers(socketUri(), Duration.ofSeconds(1));
-                    });
-        } catch (ConditionTimeoutException e) {
+        boolean up = Wait.until("podman system service answers at " + socket, deadlines.operation(), deadlines.poll(), () -> {
+            if (!process.isAlive()) {
+                throw new Wait.GiveUp(new LabException("podman system service exited with code " + process.exitValue() + ": "
+                        + lastLines()));
+            }
+            return EnginePing.answers(socketUri(), Duration.ofSeconds(1));
+        }, Boolean.TRUE::equals, false);
+        if (!up) {
             throw new LabException("podman system service did not open " + socket + " within "
                     + deadlines.operation().toSeconds() + " s: " + lastLines());
         }

@@ -1,11 +1,11 @@
 package io.pgresilience.target.containers;
 
+import io.pgresilience.support.Wait;
 import java.util.Optional;
 import io.pgresilience.lab.containers.ContainerCluster;
 import io.pgresilience.lab.containers.LogTail;
 import io.pgresilience.lab.containers.ContainerLogFile;
 
-import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.core.ConditionTimeoutException;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 import org.testcontainers.utility.DockerImageName;
@@ -92,22 +91,21 @@ public final class ReferenceGatewayContainer extends ReferenceGatewayTarget {
     protected void awaitHttp200(String url, Duration within) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
-        try {
-            await("reference gateway container answers 200 at " + url)
-                    .atMost(within)
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> {
-                        if (!running()) {
-                            throw new LabException("the reference gateway's container exited while starting: "
-                                    + LogTail.of(log().tail(5), 5));
-                        }
-                        try {
-                            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                        } catch (IOException e) {
-                            return false;
-                        }
-                    });
-        } catch (ConditionTimeoutException e) {
+        boolean ok = Wait.until("reference gateway container answers 200 at " + url, within, Duration.ofMillis(200), () -> {
+            if (!running()) {
+                throw new Wait.GiveUp(new LabException("the reference gateway's container exited while starting: "
+                        + LogTail.of(log().tail(5), 5)));
+            }
+            try {
+                return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, Boolean.TRUE::equals, false);
+        if (!ok) {
             throw new LabException("the reference gateway's container did not answer 200 at " + url + " within "
                     + within.toSeconds() + " s; last log lines: " + LogTail.of(log().tail(5), 5));
         }
