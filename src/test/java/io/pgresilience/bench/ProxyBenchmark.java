@@ -3,7 +3,11 @@ package io.pgresilience.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgresilience.faults.FaultProxy;
 import io.pgresilience.faults.InJvmFaultProxy;
+import io.pgresilience.faults.ToxiproxyServer;
+import io.pgresilience.support.LabException;
+import java.net.InetAddress;
 import io.pgresilience.support.Command;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.EmbeddedCluster;
@@ -25,8 +29,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the in-JVM fault proxy costs: pgbench against one lab node, directly and through the proxy, in the same
- * run, alternating. A figure for the report, not a timed assertion. Run with {@code mvn test -Pbenchmark}.
+ * What the fault proxies cost: pgbench against one lab node directly, through the in-JVM proxy and through a real
+ * Toxiproxy server, in the same run, alternating. A figure for the report, not a timed assertion. Run with
+ * {@code mvn test -Pbenchmark}; without a Toxiproxy binary its rows say so.
  */
 class ProxyBenchmark {
 
@@ -44,33 +49,52 @@ class ProxyBenchmark {
         PgNode node = new PgNode("bench", dir.nodes().resolve("bench"), Ports.free(), bin, user, password,
                 new Deadlines(Duration.ofSeconds(60), Duration.ofMillis(100)));
         List<String> rows = new ArrayList<>();
+        ToxiproxyServer toxiproxy = null;
+        String noToxiproxy = null;
+        try {
+            toxiproxy = ToxiproxyServer.start(System.getProperty("toxiproxy.server", ""), dir, Duration.ofSeconds(30));
+        } catch (LabException e) {
+            noToxiproxy = e.getMessage();
+        }
         try (InJvmFaultProxy proxy = InJvmFaultProxy.start("bench", node.host(), node.port())) {
+            FaultProxy real = toxiproxy == null ? null : toxiproxy.start("bench", InetAddress.getLoopbackAddress(), node.host(), node.port());
             node.init().start();
             pgbench(bin, password, node.port(), "-i", "-s", "5", "-q", "postgres");
             rows.add("| path | mode | clients | tps | latency average |");
             rows.add("|---|---|---|---|---|");
             for (String mode : List.of("-S", "-N")) {
                 for (int round = 1; round <= 2; round++) {
-                    for (boolean viaProxy : new boolean[] {false, true}) {
-                        int port = viaProxy ? proxy.listenPort() : node.port();
+                    for (String path : List.of("direct", "in-JVM proxy", "Toxiproxy")) {
+                        String what = (mode.equals("-S") ? "select-only" : "simple update") + " (round " + round + ")";
+                        if (path.equals("Toxiproxy") && real == null) {
+                            rows.add("| Toxiproxy | " + what + " | " + clients + " | not run: " + noToxiproxy + " | |");
+                            continue;
+                        }
+                        int port = switch (path) {
+                            case "direct" -> node.port();
+                            case "in-JVM proxy" -> proxy.listenPort();
+                            default -> real.listenPort();
+                        };
                         String out = pgbench(bin, password, port, mode, "-T", Integer.toString(seconds), "-c",
                                 Integer.toString(clients), "-j", "2", "postgres");
-                        rows.add("| " + (viaProxy ? "through the proxy" : "direct") + " | "
-                                + (mode.equals("-S") ? "select-only" : "simple update") + " (round " + round + ") | "
-                                + clients + " | " + find(TPS, out) + " | " + find(LATENCY, out) + " ms |");
+                        rows.add("| " + path + " | " + what + " | " + clients + " | " + find(TPS, out) + " | " + find(LATENCY, out) + " ms |");
                     }
                 }
             }
         } finally {
             node.teardown();
+            if (toxiproxy != null) {
+                toxiproxy.close();
+            }
             dir.delete();
         }
-        String table = "# Fault proxy cost (pgbench, " + seconds + " s per line, " + clients + " clients, same run)\n\n"
+        String table = "# Fault proxy cost: direct, in-JVM proxy, Toxiproxy " + ToxiproxyServer.VERSION + " (pgbench, " + seconds
+                + " s per line, " + clients + " clients, same run)\n\n"
                 + String.join("\n", rows) + "\n";
         Files.createDirectories(Path.of("reports"));
         Files.writeString(Path.of("reports", "proxy-benchmark.md"), table);
         System.out.println(table);
-        assertThat(rows).hasSize(10);
+        assertThat(rows).hasSize(14);
     }
 
     private static String pgbench(PgBinaries bin, String password, int port, String... args) {

@@ -18,7 +18,8 @@ import java.util.Map;
 public final class LabNetwork implements AutoCloseable {
 
     private final Map<String, FaultProxy> byNode = new LinkedHashMap<>();
-    private final InJvmFaultProxy replication;
+    private final ProxyMaker maker;
+    private final FaultProxy replication;
     private final InetAddress listen;
     private final String seenAs;
     private FaultProxy vip;
@@ -30,20 +31,26 @@ public final class LabNetwork implements AutoCloseable {
      * @param listen where the proxies listen
      * @param seenAs the host name under which the gateway (and a standby) reach them
      */
-    private LabNetwork(InetAddress listen, String seenAs) {
+    private LabNetwork(InetAddress listen, String seenAs, ProxyMaker maker) {
         this.listen = listen;
         this.seenAs = seenAs;
-        this.replication = InJvmFaultProxy.start("replication", listen, 0, "127.0.0.1", 1);
+        this.maker = maker;
+        this.replication = maker.start("replication", listen, "127.0.0.1", 1);
     }
 
     /** Proxies on loopback, for gateways and standbys that run on this host. */
-    public static LabNetwork onLoopback() {
-        return new LabNetwork(InetAddress.getLoopbackAddress(), "127.0.0.1");
+    public static LabNetwork onLoopback(ProxyMaker maker) {
+        return new LabNetwork(InetAddress.getLoopbackAddress(), "127.0.0.1", maker);
     }
 
     /** Proxies on every interface, reached from containers under the given host name (e.g. host.containers.internal). */
-    public static LabNetwork forContainers(String hostAsSeenFromContainers) {
-        return new LabNetwork(new InetSocketAddress(0).getAddress(), hostAsSeenFromContainers);
+    public static LabNetwork forContainers(String hostAsSeenFromContainers, ProxyMaker maker) {
+        return new LabNetwork(new InetSocketAddress(0).getAddress(), hostAsSeenFromContainers, maker);
+    }
+
+    /** What makes this network's proxies, for the run context. */
+    public String proxies() {
+        return maker.describe();
     }
 
     /** host:port of a proxy as the gateway must write it in its database URL. */
@@ -72,11 +79,11 @@ public final class LabNetwork implements AutoCloseable {
     /** Adds a proxy in front of every node, and the VIP in front of the primary. */
     public LabNetwork inFrontOf(DbCluster cluster) {
         for (DbNode node : cluster.nodes()) {
-            byNode.put(node.name(), InJvmFaultProxy.start("to-" + node.name(), listen, 0, node.host(), node.port()));
+            byNode.put(node.name(), maker.start("to-" + node.name(), listen, node.host(), node.port()));
         }
         DbNode primary = cluster.primary();
         FaultProxy first = proxyFor(primary);
-        vip = InJvmFaultProxy.start("vip", listen, 0, first.listenHost(), first.listenPort());
+        vip = maker.start("vip", listen, first.listenHost(), first.listenPort());
         return this;
     }
 
@@ -122,5 +129,6 @@ public final class LabNetwork implements AutoCloseable {
     @Override
     public void close() {
         all().forEach(FaultProxy::close);
+        maker.close();
     }
 }

@@ -42,7 +42,7 @@ public final class ContainerLab {
             String image = settings.text("lab.postgres-image");
             engine.requireImage(image, "lab.postgres-image", deadlines.operation());
             String hostAlias = settings.text("lab.host-alias");
-            network = LabNetwork.forContainers(hostAlias);
+            network = LabNetwork.forContainers(hostAlias, Labs.proxyMaker(settings, directory, deadlines));
             cluster = ContainerCluster.start(engine, image, hostAlias, RunLabels.of(directory), deadlines,
                     settings.millis("lab.immediate-stop-grace-ms"), network.replicationRoute());
             network.inFrontOf(cluster);

@@ -9,6 +9,8 @@ import io.pgresilience.support.LabException;
 
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.faults.ProxyMaker;
+import io.pgresilience.faults.ToxiproxyServer;
 import io.pgresilience.run.ContainerLab;
 import java.util.List;
 
@@ -30,10 +32,19 @@ public final class Labs {
         };
     }
 
+    /** The fault proxies' maker: -Dfaults=in-jvm (default) or toxiproxy (a real Toxiproxy server per lab). */
+    static ProxyMaker proxyMaker(Settings settings, LabDirectory directory, Deadlines deadlines) {
+        return switch (settings.text("faults")) {
+            case "in-jvm" -> ProxyMaker.IN_JVM;
+            case "toxiproxy" -> ToxiproxyServer.start(settings.text("toxiproxy.server"), directory, deadlines.operation());
+            default -> throw new LabException("unknown faults '" + settings.text("faults") + "' (known: in-jvm, toxiproxy)");
+        };
+    }
+
     private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines) {
         PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
         OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
-        LabNetwork network = LabNetwork.onLoopback();
+        LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
         try {
             EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
             network.inFrontOf(cluster);

@@ -156,6 +156,7 @@ public final class Run implements AutoCloseable {
         labFacts.put("lab", labName);
         if (lab != null) {
             labFacts.put("PostgreSQL", lab.cluster().postgresVersion());
+            labFacts.put("fault proxies", lab.network().proxies());
             labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
                     + target.defaultTopology().phrase() + " (FO-01 runs both topologies and both replication modes)");
         }

@@ -56,6 +56,11 @@ class NoLeftovers {
         List<String> afterKill = leftovers();
         report("right after SIGKILL of the suite's JVM (pid " + suiteJvm.pid() + ")", afterKill);
         assertThat(afterKill).as("a SIGKILL leaves the lab running (else this test proves nothing)").isNotEmpty();
+        // Every lab the killed run had started (one per worker, -Dlabs) is among what it left.
+        long labsStarted = Files.readString(killedLog).lines().filter(l -> l.matches("pg-resilience: lab \\d+ ready in .*")).count();
+        long labDirs = afterKill.stream().filter(l -> l.startsWith("directory: ")).count();
+        System.out.println("the killed run had started " + labsStarted + " lab(s); " + labDirs + " lab directory(ies) left");
+        assertThat(labDirs).as("lab directories the killed run left, one per lab it started").isGreaterThanOrEqualTo(Math.max(1, labsStarted));
 
         int fresh = mvn(logs.resolve("fresh.log"), "@CL-01").waitFor();
         report("after the fresh run that followed (exit " + fresh + ")", leftovers());

@@ -53,10 +53,33 @@ public class GatewaySteps {
                 () -> gateway.evidence().history().operations().stream().anyMatch(o -> o.isWrite() && o.ok()), ok -> ok);
     }
 
+    /**
+     * Readiness answers the status within the SLO. A 503 must then hold while the fault lasts: readiness is asked every
+     * poll interval for the sustain span, and any other answer in that span (the sampler's too) fails the step, so a
+     * gateway whose readiness flaps between 503 and 200 is caught even when the fault is short.
+     */
     @Then("readiness answers {int} within the {word} deadline")
     public void readinessAnswersWithin(int status, String slo) {
-        answerWithin("readiness answers " + status, slo, () -> gateway.client().readiness(),
+        Operation first = answerWithin("readiness answers " + status, slo, () -> gateway.client().readiness(),
                 o -> o.kind().equals("readiness") && o.status() == status);
+        if (status != 503) {
+            return;
+        }
+        History h = gateway.evidence().history();
+        long until = first.endMs() + gateway.bounds().sustain().toMillis();
+        Wait.until("readiness keeps answering 503 for " + gateway.bounds().sustain().toMillis() + " ms",
+                gateway.bounds().sustain().plus(gateway.target().requestBound()), gateway.bounds().poll(), () -> {
+                    List<Operation> other = h.operations().stream().filter(o -> o.kind().equals("readiness")
+                            && o.startMs() > first.endMs() && o.status() != 503).toList();
+                    if (!other.isEmpty()) {
+                        throw new Wait.GiveUp(new IllegalStateException("readiness answered 503 at " + first.endMs()
+                                + " ms, then " + Judge.describe(other.get(0)) + " while the fault lasts"));
+                    }
+                    if (h.now() < until) {
+                        gateway.client().readiness();
+                    }
+                    return h.now() >= until;
+                }, done -> done);
     }
 
     @Then("API requests fail with 503 and a database error within the detect deadline")

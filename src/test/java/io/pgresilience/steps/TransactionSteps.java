@@ -260,7 +260,9 @@ public class TransactionSteps {
             // the reference writes the tools with the server; ContextForge's tools exist before, only the links are new
             assertThat("its tools", lab.onPrimary().namesWithPrefix(gateway.target().profile().toolsTable(), writtenServer).keySet(), is(empty()));
         }
-        Reply r = gateway.client().findServer(writtenServer);
+        // Every connection was just dropped: the pool may still be opening new ones (a 503 meanwhile), within the recover SLO.
+        Reply r = Wait.until("the gateway answers a lookup of " + name + " (not 503)", gateway.slo().recover(), gateway.bounds().poll(),
+                () -> gateway.client().findServer(writtenServer), x -> x.status() != 503, false);
         assertThat("the gateway's view of " + name + ": " + r.summary(), r.operation().detail(), equalTo("missing"));
     }
 
