@@ -76,7 +76,7 @@ public final class ToxiproxyServer implements ProxyMaker {
     }
 
     /** The configured binary, else toxiproxy-server on the PATH, else the Go install's server (checked to be Toxiproxy). */
-    static Path locate(String configured) {
+    public static Path locate(String configured) {
         List<Path> candidates = new ArrayList<>();
         if (!configured.isBlank()) {
             candidates.add(Path.of(configured));

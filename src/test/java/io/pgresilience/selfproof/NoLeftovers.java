@@ -1,5 +1,7 @@
 package io.pgresilience.selfproof;
 
+import io.pgresilience.faults.ToxiproxyServer;
+import io.pgresilience.support.LabException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,7 +44,9 @@ class NoLeftovers {
         assertThat(leftovers()).as("left behind by a failing run").isEmpty();
 
         Path killedLog = logs.resolve("killed.log");
-        Process killed = mvn(killedLog, "@FO-01");
+        // The killed run uses a real Toxiproxy where one is installed, so that its servers are proven cleaned up too.
+        boolean toxiproxy = toxiproxyInstalled();
+        Process killed = toxiproxy ? mvn(killedLog, "@FO-01", "-Dfaults=toxiproxy") : mvn(killedLog, "@FO-01");
         await("the killed run is in the middle of a failover scenario").atMost(Duration.ofMinutes(3))
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
@@ -61,11 +65,27 @@ class NoLeftovers {
         long labDirs = afterKill.stream().filter(l -> l.startsWith("directory: ")).count();
         System.out.println("the killed run had started " + labsStarted + " lab(s); " + labDirs + " lab directory(ies) left");
         assertThat(labDirs).as("lab directories the killed run left, one per lab it started").isGreaterThanOrEqualTo(Math.max(1, labsStarted));
+        if (toxiproxy) {
+            long servers = Command.of("ps", "-eo", "args=").check("ps").lines()
+                    .filter(l -> l.contains("pg-resilience/run-") && l.endsWith("toxiproxy.json")).count();
+            System.out.println("the killed run left " + servers + " Toxiproxy server(s)");
+            assertThat(servers).as("Toxiproxy servers the killed run left, one per lab it started").isGreaterThanOrEqualTo(Math.max(1, labsStarted));
+        }
 
         int fresh = mvn(logs.resolve("fresh.log"), "@CL-01").waitFor();
         report("after the fresh run that followed (exit " + fresh + ")", leftovers());
         assertThat(fresh).as("the fresh run passes").isZero();
         assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
+    }
+
+    private static boolean toxiproxyInstalled() {
+        try {
+            ToxiproxyServer.locate(System.getProperty("toxiproxy.server", ""));
+            return true;
+        } catch (LabException e) {
+            System.out.println("no-leftovers: the killed run uses the in-JVM proxies (" + e.getMessage() + ")");
+            return false;
+        }
     }
 
     /** `mvn test` of the acceptance suite with a tag filter, in a child process, its output in a file. */
