@@ -1,9 +1,11 @@
 package io.pgresilience.faults;
 
+import io.pgresilience.support.Wait;
 import java.net.BindException;
 import java.time.Duration;
 import io.pgresilience.support.Ports;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -124,8 +126,17 @@ public final class InJvmFaultProxy implements FaultProxy {
 
     /** The listening socket; a port just closed may stay in use while its acceptor thread ends, so binding is retried. */
     private ServerSocket bindWithin(Duration within) throws IOException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (true) {
+        ServerSocket s = Wait.until("port " + port + " of proxy " + name + " is free again", port == 0 ? Duration.ZERO : within,
+                Duration.ofMillis(20), this::tryBind, bound -> bound != null, false);
+        if (s == null) {
+            throw new BindException("Address already in use");
+        }
+        return s;
+    }
+
+    /** A socket listening on the proxy's address, or null while the port is still taken. */
+    private ServerSocket tryBind() {
+        try {
             ServerSocket s = new ServerSocket();
             try {
                 s.setReuseAddress(true);
@@ -133,16 +144,10 @@ public final class InJvmFaultProxy implements FaultProxy {
                 return s;
             } catch (BindException busy) {
                 s.close();
-                if (port == 0 || System.nanoTime() > deadline) {
-                    throw busy;
-                }
-                try {
-                    Thread.sleep(20); // the poll interval of this retry
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw busy;
-                }
+                return null;
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

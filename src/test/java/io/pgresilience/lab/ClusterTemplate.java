@@ -26,11 +26,15 @@ final class ClusterTemplate {
 
     private static final Object LOCK = new Object();
 
+    /** One statement of the template's recipe, and the database it runs in. */
+    record Step(String database, String sql) {
+    }
+
     private ClusterTemplate() {
     }
 
     /** The template's data directory under root, built first if this version and recipe have none yet. */
-    static Path ensure(Path root, PgBinaries bin, OsUser user, Deadlines deadlines, List<String> setup) {
+    static Path ensure(Path root, PgBinaries bin, OsUser user, Deadlines deadlines, List<Step> setup) {
         Path template = root.resolve("template-" + key(bin.version(), setup)).resolve("data");
         synchronized (LOCK) {
             if (Files.isDirectory(template)) {
@@ -40,8 +44,8 @@ final class ClusterTemplate {
             PgNode node = new PgNode("template", build, Ports.free(), bin, user, EmbeddedCluster.newSecret(), deadlines);
             try {
                 node.init().start();
-                for (String sql : setup) {
-                    node.execute(sql.contains("EXTENSION") ? EmbeddedCluster.DATABASE : "postgres", sql);
+                for (Step step : setup) {
+                    node.execute(step.database(), step.sql());
                 }
                 node.stop(StopMode.FAST);
                 Files.createDirectories(template.getParent());
@@ -64,10 +68,10 @@ final class ClusterTemplate {
         }
     }
 
-    private static String key(String version, List<String> setup) {
+    private static String key(String version, List<Step> setup) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update((version + "\n" + PgNode.INITDB + PgNode.SETTINGS + PgNode.HBA + String.join("\n", setup)).getBytes(StandardCharsets.UTF_8));
+            sha.update((version + "\n" + PgNode.INITDB + PgNode.SETTINGS + PgNode.HBA + setup.toString()).getBytes(StandardCharsets.UTF_8));
             Matcher m = Pattern.compile("\\d+(\\.\\d+)?").matcher(version);
             return (m.find() ? m.group() : "pg") + "-"
                     + HexFormat.of().formatHex(sha.digest()).substring(0, 12);

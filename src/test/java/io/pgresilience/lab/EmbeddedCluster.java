@@ -34,11 +34,11 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
     }
 
     /** What the template holds beyond initdb: the gateway's role (its password is set per lab) and database, amcheck. */
-    private static final List<String> SETUP = List.of(
-            "CREATE ROLE " + GATEWAY_ROLE + " LOGIN",
-            "CREATE DATABASE " + DATABASE + " OWNER " + GATEWAY_ROLE,
+    private static final List<ClusterTemplate.Step> SETUP = List.of(
+            new ClusterTemplate.Step("postgres", "CREATE ROLE " + GATEWAY_ROLE + " LOGIN"),
+            new ClusterTemplate.Step("postgres", "CREATE DATABASE " + DATABASE + " OWNER " + GATEWAY_ROLE),
             // amcheck (contrib) lets a failover scenario prove that no index or heap page is corrupt.
-            "CREATE EXTENSION IF NOT EXISTS amcheck");
+            new ClusterTemplate.Step(DATABASE, "CREATE EXTENSION IF NOT EXISTS amcheck"));
 
     /**
      * A primary copied from the template cluster, with this run's passwords, and a standby copied from the primary

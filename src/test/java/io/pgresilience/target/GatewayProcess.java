@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,14 +73,7 @@ public final class GatewayProcess implements AutoCloseable {
                 throw new Wait.GiveUp(new LabException(name + " exited with code " + process.exitValue() + " while starting: "
                         + log.tailSince(logStart, 1)));
             }
-            try {
-                return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-            } catch (IOException e) {
-                return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+            return HttpCheck.answers200(http, request);
         }, Boolean.TRUE::equals, false);
         if (!ok) {
             throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s; last log lines: "

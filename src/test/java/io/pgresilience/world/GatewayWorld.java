@@ -92,6 +92,12 @@ public final class GatewayWorld {
         }
     }
 
+    /** The gateway's statement timeout; the scenario is skipped, with the reason, when the gateway sets none. */
+    public Duration statementTimeout() {
+        return target().statementTimeout().orElseThrow(() -> new TestAbortedException(
+                "not run against " + target().name() + ": it sets no statement timeout"));
+    }
+
     /** Makes the gateway ready in the topology the scenario needs, and remembers its configuration. */
     public void prepare(Topology topology) {
         if (!target().supports(topology)) {

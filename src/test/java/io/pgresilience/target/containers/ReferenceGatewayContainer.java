@@ -1,5 +1,6 @@
 package io.pgresilience.target.containers;
 
+import io.pgresilience.target.HttpCheck;
 import io.pgresilience.support.Wait;
 import java.util.Optional;
 import io.pgresilience.lab.containers.ContainerCluster;
@@ -14,11 +15,9 @@ import io.pgresilience.support.LabException;
 import io.pgresilience.support.Ports;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.target.ReferenceGatewayTarget;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -96,14 +95,7 @@ public final class ReferenceGatewayContainer extends ReferenceGatewayTarget {
                 throw new Wait.GiveUp(new LabException("the reference gateway's container exited while starting: "
                         + LogTail.of(log().tail(5), 5)));
             }
-            try {
-                return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-            } catch (IOException e) {
-                return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+            return HttpCheck.answers200(http, request);
         }, Boolean.TRUE::equals, false);
         if (!ok) {
             throw new LabException("the reference gateway's container did not answer 200 at " + url + " within "
