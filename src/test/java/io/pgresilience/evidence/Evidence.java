@@ -72,6 +72,11 @@ public final class Evidence {
         return judgement;
     }
 
+    /** A heal that takes time begins (see {@link History#HEALING}); {@link #heal} marks its end. */
+    public void healing(String description) {
+        history.mark(History.HEALING, description);
+    }
+
     public void heal(String description) {
         history.mark(History.HEAL, description);
     }

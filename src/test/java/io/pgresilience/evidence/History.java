@@ -17,6 +17,11 @@ public final class History {
     public static final String FAULT = "fault";
     /** The event that ends it. */
     public static final String HEAL = "heal";
+    /**
+     * A heal that takes time has begun (a start, a promotion): the database may be usable before the heal is marked,
+     * so answers that tell of a usable database are not flaps from here.
+     */
+    public static final String HEALING = "healing";
     /** A stopped node is gone (its stop returned); it may acknowledge writes between the fault and this. */
     public static final String DOWN = "down";
     /** The system is degraded before the fault proper (e.g. the replication link is cut): answers are judged from here. */

@@ -137,8 +137,10 @@ public final class Judge {
         List<Operation> ready = ops.stream().filter(o -> o.kind().equals("readiness"))
                 .sorted(Comparator.comparingLong(Operation::startMs)).toList();
         if (t.outage()) {
-            // The outage ends at the first heal (e.g. a promotion: the database is usable again, partition or not).
-            long outageEnd = events.stream().filter(e -> e.name().equals(History.HEAL) && e.atMs() >= windowStart)
+            // The outage ends when the first heal begins (e.g. a promotion: the database is usable again, partition or
+            // not, possibly a moment before the promotion is seen to have finished).
+            long outageEnd = events.stream().filter(e -> (e.name().equals(History.HEAL) || e.name().equals(History.HEALING))
+                            && e.atMs() >= windowStart)
                     .map(History.Event::atMs).findFirst().orElse(Long.MAX_VALUE);
             Optional<Operation> first503 = ready.stream().filter(o -> o.startMs() >= windowStart && o.status() == 503).findFirst();
             List<String> flaps = first503.map(f -> ready.stream()

@@ -83,6 +83,17 @@ class JudgeTest {
     }
 
     @Test
+    void readinessBackOnceTheHealHasBegunIsNoFlap() {
+        goodOutage();
+        // A promotion begins at 4 500 ms and is seen finished at 5 000 ms: the gateway may be ready in between.
+        events.add(1, new History.Event(History.HEALING, "promoting", 4_500));
+        op("readiness", null, 4_600, 4_605, 200, null, null, false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).isEmpty();
+        op("readiness", null, 4_400, 4_405, 200, null, null, false);
+        assertThat(broken(judge(TERMS, List.of(), null, null))).singleElement().asString().startsWith("readiness stayed 503");
+    }
+
+    @Test
     void aLateDetectionBreaksItsSlo() {
         ops.clear();
         op("readiness", null, 500, 505, 200, null, null, false);

@@ -146,6 +146,7 @@ public class FailoverSteps {
 
     @When("replica is promoted")
     public void replicaIsPromoted() {
+        gateway.evidence().healing("promoting " + newPrimary.name());
         newPrimary.promote();
         gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted (pg_ctl promote)");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {
@@ -331,6 +332,7 @@ public class FailoverSteps {
     public void theStandbyIsPromotedWhileTheOldPrimaryKeepsRunning() {
         // Everything the old primary acknowledged before the cut reaches the standby first: replication is not cut.
         lab.oldPrimary().waitForCatchup(newPrimary);
+        gateway.evidence().healing("promoting " + newPrimary.name());
         newPrimary.promote();
         gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
         if (gateway.target().topology() == Topology.SINGLE_HOST) {

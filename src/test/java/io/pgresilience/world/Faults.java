@@ -90,6 +90,7 @@ public final class Faults {
     }
 
     public void start(DbNode node) {
+        evidence.healing("pg_ctl start on " + node.name() + " begins");
         node.start();
         evidence.heal("pg_ctl start on " + node.name());
     }
