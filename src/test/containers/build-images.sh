@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # build-images.sh - build the pg-resilience lab images from Debian packages, without any
-# image registry: debootstrap (bookworm, minbase) -> chroot apt-get install -> podman import.
+# image registry: debootstrap (bookworm, minbase) -> chroot apt-get install -> docker/podman import.
 #
-#   localhost/pg-resilience/postgres:15   postgresql-15 + an official-image-compatible entrypoint
-#   localhost/pg-resilience/jre:17        openjdk-17-jre-headless (for running a gateway jar)
+#   localhost/pg-resilience/postgres:15        postgresql-15 + an official-image-compatible entrypoint
+#   localhost/pg-resilience/jre:17             openjdk-17-jre-headless (for running a gateway jar)
+#   localhost/pg-resilience/toxiproxy:2.12.0   the Toxiproxy server built from Go (toxiproxy-server on the
+#                                              PATH), laid out like ghcr.io/shopify/toxiproxy (/toxiproxy)
 #
-# Usage: build-images.sh [options] [postgres|jre ...]      (default: both)
+# Usage: build-images.sh [options] [postgres|jre|toxiproxy ...]
+#        (default: postgres and jre, and toxiproxy when a toxiproxy-server 2.12.0 is found)
+#   --engine E        docker or podman (default: docker when a Docker engine answers - DOCKER_HOST or
+#                     the default socket, as the suite itself chooses - else podman)
+#   --toxiproxy-bin F the Toxiproxy server binary for the toxiproxy image (default: toxiproxy-server on the PATH)
 #   --force           rebuild the images even if they exist with the same recipe
 #   --refresh-base    re-run debootstrap (otherwise the cached base tarball is reused)
 #   --alias-docker    also tag the postgres image as docker.io/library/postgres:15
@@ -27,6 +33,10 @@ PG_MAJOR=15
 PG_IMAGE="localhost/pg-resilience/postgres:${PG_MAJOR}"
 PG_DOCKER_ALIAS="docker.io/library/postgres:${PG_MAJOR}"
 JRE_IMAGE="localhost/pg-resilience/jre:17"
+TOXIPROXY_VERSION=2.12.0
+TOXIPROXY_IMAGE="localhost/pg-resilience/toxiproxy:${TOXIPROXY_VERSION}"
+TOXIPROXY_BIN=""
+ENGINE=""
 PG_PACKAGES="postgresql-${PG_MAJOR} procps"
 JRE_PACKAGES="openjdk-17-jre-headless"
 ENTRYPOINT_SRC="$SCRIPT_DIR/image-files/docker-entrypoint.sh"
@@ -47,13 +57,34 @@ while [ $# -gt 0 ]; do
 		--install-deps) INSTALL_DEPS=1 ;;
 		--cache-dir) [ $# -ge 2 ] || die "--cache-dir needs a directory"; CACHE_DIR="$2"; shift ;;
 		--cache-dir=*) CACHE_DIR="${1#*=}" ;;
+		--engine) [ $# -ge 2 ] || die "--engine needs docker or podman"; ENGINE="$2"; shift ;;
+		--engine=*) ENGINE="${1#*=}" ;;
+		--toxiproxy-bin) [ $# -ge 2 ] || die "--toxiproxy-bin needs a file"; TOXIPROXY_BIN="$2"; shift ;;
+		--toxiproxy-bin=*) TOXIPROXY_BIN="${1#*=}" ;;
 		-h|--help) usage; exit 0 ;;
-		postgres|jre) TARGETS+=("$1") ;;
+		postgres|jre|toxiproxy) TARGETS+=("$1") ;;
 		*) die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(postgres jre)
+
+# The Toxiproxy binary: the one asked for, else toxiproxy-server on the PATH. A go-installed server says "version
+# git"; its module version is read with go when go is here, and must be 2.12.0.
+toxiproxy_binary() {
+	local bin="${TOXIPROXY_BIN:-$(command -v toxiproxy-server || :)}"
+	[ -n "$bin" ] && [ -x "$bin" ] || return 1
+	"$bin" -version 2>&1 | grep -qi toxiproxy || return 1
+	if command -v go >/dev/null; then
+		go version -m "$bin" 2>/dev/null | grep -q "toxiproxy/v2[[:space:]]*v$TOXIPROXY_VERSION" || return 1
+	fi
+	readlink -f "$bin"
+}
+if [ ${#TARGETS[@]} -eq 0 ]; then
+	TARGETS=(postgres jre)
+	if toxiproxy_binary >/dev/null; then TARGETS+=(toxiproxy); else
+		log "toxiproxy: no toxiproxy-server $TOXIPROXY_VERSION on the PATH, image skipped (go install github.com/Shopify/toxiproxy/v2/cmd/server@v$TOXIPROXY_VERSION)"
+	fi
+fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot and rootful podman)"
 if [ "$INSTALL_DEPS" = 1 ]; then
@@ -62,13 +93,23 @@ if [ "$INSTALL_DEPS" = 1 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc debootstrap curl >/dev/null \
 		|| die "apt-get install failed (run apt-get update first?)"
 fi
-for tool in podman debootstrap chroot unshare tar sha256sum flock; do
+if [ -z "$ENGINE" ]; then
+	if command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; then ENGINE=docker; else ENGINE=podman; fi
+fi
+case "$ENGINE" in docker|podman) ;; *) die "unknown engine '$ENGINE' (docker or podman)" ;; esac
+for tool in "$ENGINE" debootstrap chroot unshare tar sha256sum flock; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (use --install-deps or apt-get install podman runc debootstrap)"
 done
 [ -f "$ENTRYPOINT_SRC" ] || die "missing $ENTRYPOINT_SRC"
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$SCRIPT_DIR/containers.conf}"
-[ -f "$CONTAINERS_CONF" ] || die "CONTAINERS_CONF=$CONTAINERS_CONF does not exist"
-podman info >/dev/null 2>&1 || die "podman does not work: run 'CONTAINERS_CONF=$CONTAINERS_CONF podman info'"
+if [ "$ENGINE" = podman ]; then
+	export CONTAINERS_CONF="${CONTAINERS_CONF:-$SCRIPT_DIR/containers.conf}"
+	[ -f "$CONTAINERS_CONF" ] || die "CONTAINERS_CONF=$CONTAINERS_CONF does not exist"
+	podman info >/dev/null 2>&1 || die "podman does not work: run 'CONTAINERS_CONF=$CONTAINERS_CONF podman info'"
+else
+	docker info >/dev/null 2>&1 || die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}): start dockerd, or use --engine podman"
+fi
+log "engine: $ENGINE"
+image_exists() { "$ENGINE" image inspect "$1" >/dev/null 2>&1; }
 
 mkdir -p "$CACHE_DIR" || die "cannot create cache dir $CACHE_DIR"
 CACHE_DIR="$(cd "$CACHE_DIR" && pwd)"
@@ -187,7 +228,7 @@ image_excludes() {
 			path-exclude /usr/share/i18n/*
 		EOF
 		;;
-		jre) : ;;
+		jre|toxiproxy) : ;;
 	esac
 }
 
@@ -219,6 +260,7 @@ install_script() {
 			java -version
 		EOF
 		;;
+		toxiproxy) echo 'set -eu; /toxiproxy -version' ;;
 	esac
 }
 
@@ -242,15 +284,25 @@ import_changes() {
 			'ENV LANG=C.UTF-8' \
 			'USER root' \
 			'WORKDIR /app' ;;
+		# as ghcr.io/shopify/toxiproxy: the server at /toxiproxy, its API on 8474 on every interface
+		toxiproxy) printf '%s\n' \
+			'ENTRYPOINT ["/toxiproxy"]' \
+			'CMD ["-host=0.0.0.0", "-config=/config/toxiproxy.json"]' \
+			'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+			'ENV LOG_LEVEL=warn' \
+			'EXPOSE 8474' \
+			'USER root' \
+			'WORKDIR /' ;;
 	esac
 }
 
-image_ref() { case "$1" in postgres) echo "$PG_IMAGE" ;; jre) echo "$JRE_IMAGE" ;; esac; }
+image_ref() { case "$1" in postgres) echo "$PG_IMAGE" ;; jre) echo "$JRE_IMAGE" ;; toxiproxy) echo "$TOXIPROXY_IMAGE" ;; esac; }
 
 recipe_hash() {
 	{
 		cat "${BASH_SOURCE[0]}"
 		[ "$1" = postgres ] && cat "$ENTRYPOINT_SRC"
+		[ "$1" = toxiproxy ] && sha256sum < "$(toxiproxy_binary)"
 		echo "$1 $MIRROR $SECURITY_MIRROR"
 	} | sha256sum | cut -c1-16
 }
@@ -258,10 +310,13 @@ recipe_hash() {
 build_image() {
 	local name="$1" ref hash current old_id=""
 	ref="$(image_ref "$name")"
+	if [ "$name" = toxiproxy ]; then
+		toxiproxy_binary >/dev/null || die "toxiproxy: no toxiproxy-server $TOXIPROXY_VERSION (${TOXIPROXY_BIN:-on the PATH}): go install github.com/Shopify/toxiproxy/v2/cmd/server@v$TOXIPROXY_VERSION, then --toxiproxy-bin \$(go env GOPATH)/bin/server"
+	fi
 	hash="$(recipe_hash "$name")"
-	old_id="$(podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null || :)"
-	if [ "$FORCE" = 0 ] && podman image exists "$ref"; then
-		current="$(podman image inspect --format '{{ index .Labels "pg-resilience.recipe" }}' "$ref" 2>/dev/null || :)"
+	old_id="$("$ENGINE" image inspect --format '{{.Id}}' "$ref" 2>/dev/null || :)"
+	if [ "$FORCE" = 0 ] && image_exists "$ref"; then
+		current="$("$ENGINE" image inspect --format '{{ index .Labels "pg-resilience.recipe" }}' "$ref" 2>/dev/null || :)"
 		if [ "$current" = "$hash" ]; then
 			log "$name: $ref exists (recipe $hash), skipping (use --force to rebuild)"
 			alias_if_asked "$name"
@@ -277,31 +332,47 @@ build_image() {
 	write_base_config "$root"
 	image_excludes "$name" > "$root/etc/dpkg/dpkg.cfg.d/02-pg-resilience-$name"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	log "$name: apt-get install in chroot"
+	if [ "$name" = toxiproxy ]; then
+		install -m 0755 "$(toxiproxy_binary)" "$root/toxiproxy"
+		mkdir -p "$root/config" && echo '[]' > "$root/config/toxiproxy.json"
+	fi
+	log "$name: installing in the chroot"
 	install_script "$name" | in_chroot "$root" /bin/sh -s || die "$name: package installation in the chroot failed"
 	if [ "$name" = postgres ]; then
 		install -m 0755 "$ENTRYPOINT_SRC" "$root/usr/local/bin/docker-entrypoint.sh"
 	fi
 	slim_rootfs "$root"
-	local args=() line
-	while IFS= read -r line; do args+=(--change "$line"); done < <(import_changes "$name")
+	local args=() line on_top=()
+	while IFS= read -r line; do
+		# docker import takes no STOPSIGNAL: it is set by a docker build on top of the import
+		if [ "$ENGINE" = docker ] && [[ "$line" == STOPSIGNAL* ]]; then on_top+=("$line"); else args+=(--change "$line"); fi
+	done < <(import_changes "$name")
 	args+=(--change "LABEL pg-resilience.recipe=$hash")
-	args+=(--change "LABEL org.opencontainers.image.description=pg-resilience $name image built from Debian $SUITE packages")
-	log "$name: podman import -> $ref"
-	tar --numeric-owner --xattrs -C "$root" -c . | podman import --quiet "${args[@]}" - "$ref" >/dev/null \
-		|| die "$name: podman import failed"
+	local description="pg-resilience $name image built from Debian $SUITE packages"
+	# Docker reads a LABEL line as key=value pairs (a value with spaces is quoted); podman takes the rest literally
+	[ "$ENGINE" = docker ] && description="\"$description\""
+	args+=(--change "LABEL org.opencontainers.image.description=$description")
+	log "$name: $ENGINE import -> $ref"
+	tar --numeric-owner --xattrs -C "$root" -c . | "$ENGINE" import $([ "$ENGINE" = podman ] && echo --quiet) "${args[@]}" - "$ref" >/dev/null \
+		|| die "$name: $ENGINE import failed"
+	if [ ${#on_top[@]} -gt 0 ]; then
+		local imported; imported="$(docker image inspect --format '{{.Id}}' "$ref")"
+		{ echo "FROM $imported"; printf '%s\n' "${on_top[@]}"; } | DOCKER_BUILDKIT=0 docker build -q -t "$ref" - >/dev/null 2>"$CACHE_DIR/docker-build.log" \
+			|| die "$name: docker build on top of the import failed, see $CACHE_DIR/docker-build.log"
+		docker rmi "$imported" >/dev/null 2>&1 || :
+	fi
 	rm -rf --one-file-system "$root"
 	alias_if_asked "$name"
 	# drop the previous build if nothing references it any more (ignore failures: in use)
-	if [ -n "$old_id" ] && [ -z "$(podman image inspect --format '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
-		podman rmi "$old_id" >/dev/null 2>&1 || log "$name: old image ${old_id:0:12} still in use, left in place"
+	if [ -n "$old_id" ] && [ -z "$("$ENGINE" image inspect --format '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
+		"$ENGINE" rmi "$old_id" >/dev/null 2>&1 || log "$name: old image ${old_id:0:12} still in use, left in place"
 	fi
-	log "$name: built $ref in $(elapsed "$t0")s, size $(podman image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.0f MB", $1/1e6}')"
+	log "$name: built $ref in $(elapsed "$t0")s, size $("$ENGINE" image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.0f MB", $1/1e6}')"
 }
 
 alias_if_asked() {
 	if [ "$1" = postgres ] && [ "$ALIAS_DOCKER" = 1 ]; then
-		podman tag "$PG_IMAGE" "$PG_DOCKER_ALIAS" || die "cannot tag $PG_DOCKER_ALIAS"
+		"$ENGINE" tag "$PG_IMAGE" "$PG_DOCKER_ALIAS" || die "cannot tag $PG_DOCKER_ALIAS"
 		log "postgres: also tagged $PG_DOCKER_ALIAS"
 	fi
 }
@@ -310,4 +381,4 @@ WORK="$(mktemp -d "$CACHE_DIR/work/build.XXXXXX")"
 T_ALL="$(now)"
 for target in "${TARGETS[@]}"; do build_image "$target"; done
 log "all done in $(elapsed "$T_ALL")s"
-podman images --filter reference='localhost/pg-resilience/*' --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}'
+"$ENGINE" images --filter reference='localhost/pg-resilience/*' --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}'

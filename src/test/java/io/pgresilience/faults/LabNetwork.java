@@ -48,26 +48,24 @@ public final class LabNetwork implements AutoCloseable {
         return new LabNetwork(new InetSocketAddress(0).getAddress(), hostAsSeenFromContainers, maker);
     }
 
-    /** What makes this network's proxies, for the run context. */
+    /** What makes this network's proxies and where the gateway reaches them, for the run context. */
     public String proxies() {
-        return maker.describe();
+        InetSocketAddress seen = maker.addressInLab(replication, seenAs);
+        return maker.describe() + (seen.getHostString().equals("127.0.0.1") ? "" : "; reached from the lab's containers at "
+                + seen.getHostString());
     }
 
     /** host:port of a proxy as the gateway must write it in its database URL. */
     public String addressForGateway(FaultProxy proxy) {
-        return seenAs + ":" + proxy.listenPort();
-    }
-
-    /** The host name the gateway uses for every proxy. */
-    public String hostForGateway() {
-        return seenAs;
+        InetSocketAddress a = maker.addressInLab(proxy, seenAs);
+        return a.getHostString() + ":" + a.getPort();
     }
 
     /** The route a standby streams through: the replication proxy, pointed at the primary it is built from. */
     public ReplicationRoute replicationRoute() {
         return primary -> {
             replication.upstream(primary.host(), primary.port());
-            return InetSocketAddress.createUnresolved(seenAs, replication.listenPort());
+            return maker.addressInLab(replication, seenAs);
         };
     }
 

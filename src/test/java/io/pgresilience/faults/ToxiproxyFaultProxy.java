@@ -9,41 +9,83 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntSupplier;
 
 /**
  * One proxy of a real Toxiproxy server, behind the suite's {@link FaultProxy} verbs: the same toxics, the same
  * enable/disable and upstream semantics (Toxiproxy's own), so scenarios do not know which proxy they run on.
- * Toxiproxy does not report its open connections: they are counted from the operating system (ss).
+ * Toxiproxy does not report its open connections: they are counted from the operating system.
  */
 final class ToxiproxyFaultProxy implements FaultProxy {
+
+    /**
+     * Where the server runs, as this host sees it: a server in a container listens on a port of its own and is
+     * reached here on a published one, and names upstreams as its network does.
+     */
+    interface Place {
+        /** The upstream as the server must be told it, for one this host knows as host:port. */
+        String upstream(String host, int port);
+
+        /** Connections the server holds open on its listening port {@code serverPort}. */
+        int connections(int serverPort);
+    }
 
     private final Proxy proxy;
     private final String name;
     private final String listenHost;
     private final int listenPort;
+    private final int serverPort;
+    private final Place place;
     private final List<Toxic> toxics = new CopyOnWriteArrayList<>();
     private volatile String upstreamHost;
     private volatile int upstreamPort;
     private volatile boolean enabled = true;
 
-    private ToxiproxyFaultProxy(Proxy proxy, String name, String listenHost, int listenPort, String upstreamHost, int upstreamPort) {
+    private ToxiproxyFaultProxy(Proxy proxy, String name, String listenHost, int listenPort, int serverPort, Place place,
+                                String upstreamHost, int upstreamPort) {
         this.proxy = proxy;
         this.name = name;
         this.listenHost = listenHost;
         this.listenPort = listenPort;
+        this.serverPort = serverPort;
+        this.place = place;
         this.upstreamHost = upstreamHost;
         this.upstreamPort = upstreamPort;
     }
 
+    /** A proxy of a server on this host: it listens where this host reaches it; connections counted with ss. */
     static ToxiproxyFaultProxy create(ToxiproxyClient client, String name, String listenHost, int listenPort, String upstreamHost,
                                       int upstreamPort) {
+        return create(client, name, listenHost, listenPort, listenHost, listenPort, ON_THIS_HOST, upstreamHost, upstreamPort);
+    }
+
+    /**
+     * A proxy listening on {@code serverHost:serverPort} where the server runs, reached from this host on
+     * {@code listenHost:listenPort}.
+     */
+    static ToxiproxyFaultProxy create(ToxiproxyClient client, String name, String serverHost, int serverPort, String listenHost,
+                                      int listenPort, Place place, String upstreamHost, int upstreamPort) {
         try {
-            Proxy p = client.createProxy(name, listenHost + ":" + listenPort, upstreamHost + ":" + upstreamPort);
-            return new ToxiproxyFaultProxy(p, name, listenHost, listenPort, upstreamHost, upstreamPort);
+            Proxy p = client.createProxy(name, serverHost + ":" + serverPort, place.upstream(upstreamHost, upstreamPort));
+            return new ToxiproxyFaultProxy(p, name, listenHost, listenPort, serverPort, place, upstreamHost, upstreamPort);
         } catch (IOException e) {
-            throw new UncheckedIOException("Toxiproxy refused proxy " + name + " on " + listenHost + ":" + listenPort, e);
+            throw new UncheckedIOException("Toxiproxy refused proxy " + name + " on " + serverHost + ":" + serverPort, e);
         }
     }
+
+    /** A server on this host: upstreams as given, connections as ss sees them. */
+    private static final Place ON_THIS_HOST = new Place() {
+        @Override
+        public String upstream(String host, int port) {
+            return host + ":" + port;
+        }
+
+        @Override
+        public int connections(int serverPort) {
+            String out = Command.of("ss", "-Htn", "state", "established", "( sport = :" + serverPort + " )").run().output();
+            return (int) out.lines().filter(l -> !l.isBlank()).count();
+        }
+    };
 
     @Override
     public String name() {
@@ -76,7 +118,7 @@ final class ToxiproxyFaultProxy implements FaultProxy {
             return;
         }
         // Toxiproxy restarts the proxy on a new upstream: the connections to the old one are closed.
-        call(() -> proxy.setUpstream(host + ":" + port));
+        call(() -> proxy.setUpstream(place.upstream(host, port)));
         upstreamHost = host;
         upstreamPort = port;
     }
@@ -148,8 +190,7 @@ final class ToxiproxyFaultProxy implements FaultProxy {
     /** Connections the proxy holds open, as the operating system sees them (Toxiproxy's API does not say). */
     @Override
     public int connectionCount() {
-        String out = Command.of("ss", "-Htn", "state", "established", "( sport = :" + listenPort + " )").run().output();
-        return (int) out.lines().filter(l -> !l.isBlank()).count();
+        return place.connections(serverPort);
     }
 
     @Override

@@ -69,7 +69,7 @@ public final class ToxiproxyServer implements ProxyMaker {
                 Leftovers.killTree(p.toHandle());
                 throw new LabException("Toxiproxy did not answer on 127.0.0.1:" + port + " within " + within.toMillis() + " ms");
             }
-            return new ToxiproxyServer(p, lab, client, version.strip());
+            return new ToxiproxyServer(p, lab, client, versionOf(version));
         } catch (IOException e) {
             throw new LabException("cannot start Toxiproxy (" + binary + "): " + e.getMessage(), e);
         }
@@ -96,6 +96,19 @@ public final class ToxiproxyServer implements ProxyMaker {
         }
         throw new LabException("Toxiproxy server not found (" + (configured.isBlank() ? "toxiproxy-server on the PATH, $GOPATH/bin/server"
                 : configured) + "): " + INSTALL);
+    }
+
+    /**
+     * The version from the API's answer: plain text before 2.6, {"version": "..."} since. A server built with go
+     * install says "git"; it is then the version the suite builds.
+     */
+    static String versionOf(String answer) {
+        String v = answer.strip();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"version\"\\s*:\\s*\"([^\"]*)\"").matcher(v);
+        if (m.find()) {
+            v = m.group(1);
+        }
+        return v.equals("git") ? VERSION + " (built with go install: the server says \"git\")" : v;
     }
 
     @Override

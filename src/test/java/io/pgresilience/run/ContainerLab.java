@@ -8,6 +8,11 @@ import io.pgresilience.lab.containers.ContainerLeftovers;
 
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
+import io.pgresilience.faults.ProxyMaker;
+import io.pgresilience.faults.ToxiproxyContainerServer;
+import io.pgresilience.support.Ports;
+import java.util.LinkedHashMap;
+import org.testcontainers.containers.Network;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.run.Lab;
 import io.pgresilience.lab.LabDirectory;
@@ -18,9 +23,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Testcontainers-managed lab (-Dlab=containers): PostgreSQL primary and standby in containers, the suite's
- * fault proxies in this JVM in front of them (reached from containers at host.containers.internal), and the
- * reference gateway in a container of its own. Behind the same interfaces as the embedded lab.
+ * The Testcontainers-managed lab (-Dlab=containers): PostgreSQL primary and standby in containers, fault proxies in
+ * front of them — the suite's own in this JVM (reached from containers at host.containers.internal), or with
+ * -Dfaults=toxiproxy a Toxiproxy container on the lab's network — and the reference gateway in a container of its
+ * own. Behind the same interfaces as the embedded lab.
  */
 public final class ContainerLab {
 
@@ -34,6 +40,8 @@ public final class ContainerLab {
         ContainerEngine engine = ContainerEngine.connect(settings, directory, LOGS, deadlines);
         LabNetwork network = null;
         ContainerCluster cluster = null;
+        RunLabels labels = RunLabels.of(directory);
+        Network containerNetwork = ContainerCluster.network(labels);
         try {
             List<String> cleaned = new ContainerLeftovers(engine.client()).ofDeadRuns();
             if (!cleaned.isEmpty()) {
@@ -42,8 +50,10 @@ public final class ContainerLab {
             String image = settings.text("lab.postgres-image");
             engine.requireImage(image, "lab.postgres-image", deadlines.operation());
             String hostAlias = settings.text("lab.host-alias");
-            network = LabNetwork.forContainers(hostAlias, Labs.proxyMaker(settings, directory, deadlines));
-            cluster = ContainerCluster.start(engine, image, hostAlias, RunLabels.of(directory), deadlines,
+            Map<String, Integer> hostPorts = new LinkedHashMap<>();
+            ContainerCluster.NODES.forEach(n -> hostPorts.put(n, Ports.free()));
+            network = LabNetwork.forContainers(hostAlias, proxyMaker(settings, engine, containerNetwork, labels, hostPorts, deadlines));
+            cluster = ContainerCluster.start(engine, image, hostAlias, labels, containerNetwork, hostPorts, deadlines,
                     settings.millis("lab.immediate-stop-grace-ms"), network.replicationRoute());
             network.inFrontOf(cluster);
             return new Lab("containers", cluster, network, true);
@@ -54,10 +64,31 @@ public final class ContainerLab {
             if (cluster != null) {
                 cluster.close();
             } else {
-                engine.close();
+                try {
+                    new ContainerLeftovers(engine.client()).ofRun(labels);
+                } finally {
+                    engine.close();
+                }
             }
             throw e;
         }
+    }
+
+    /**
+     * In-JVM proxies as in the embedded lab; with -Dfaults=toxiproxy, Toxiproxy in a container of the lab (its upstreams
+     * the nodes by their names on the lab's network).
+     */
+    private static ProxyMaker proxyMaker(Settings settings, ContainerEngine engine, Network network, RunLabels labels,
+                                         Map<String, Integer> hostPorts, Deadlines deadlines) {
+        if (!settings.text("faults").equals("toxiproxy")) {
+            return Labs.proxyMaker(settings, null, deadlines);
+        }
+        String image = settings.text("lab.toxiproxy-image");
+        engine.requireImage(image, "lab.toxiproxy-image", deadlines.operation());
+        Map<Integer, String> upstreams = new LinkedHashMap<>();
+        hostPorts.forEach((node, port) -> upstreams.put(port, ContainerCluster.addressInLab(node)));
+        return ToxiproxyContainerServer.start(image, network, labels.map(), labels.name("toxiproxy"), upstreams,
+                deadlines.operation());
     }
 
     /** The reference gateway, run as a container that reaches the lab's proxies. */

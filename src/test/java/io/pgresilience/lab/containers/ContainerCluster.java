@@ -5,7 +5,6 @@ import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.ReplicatedCluster;
 import io.pgresilience.lab.ReplicationRoute;
-import io.pgresilience.support.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,21 +40,35 @@ public final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
         this.superuserPassword = superuserPassword;
     }
 
-    /**
-     * Starts the primary (initdb by the image), creates the gateway's role and database, and a standby from a base
-     * backup. Owns the engine from here on: closing the cluster (also after a failed start) stops it.
-     */
-    public static ContainerCluster start(ContainerEngine engine, String image, String hostAlias, RunLabels labels,
-                                  Deadlines deadlines, Duration immediateStopGrace, ReplicationRoute route) {
-        Network network = Network.builder()
+    /** The nodes' names, which are also their names on the lab's network. */
+    public static final List<String> NODES = List.of("node1", "node2");
+
+    /** The lab's network (created when first used), labelled as this run's. */
+    public static Network network(RunLabels labels) {
+        return Network.builder()
                 .createNetworkCmdModifier(cmd -> cmd.withName(labels.name("net")).withLabels(labels.map()))
                 .build();
+    }
+
+    /** Where a node is reached on the lab's network, by its name. */
+    public static String addressInLab(String node) {
+        return node + ":" + ContainerNode.POSTGRES_PORT;
+    }
+
+    /**
+     * Starts the primary (initdb by the image), creates the gateway's role and database, and a standby from a base
+     * backup, on the network, each node published on this host at its port. Owns the engine and the network from here
+     * on: closing the cluster (also after a failed start) removes them.
+     */
+    public static ContainerCluster start(ContainerEngine engine, String image, String hostAlias, RunLabels labels,
+                                  Network network, Map<String, Integer> hostPorts, Deadlines deadlines,
+                                  Duration immediateStopGrace, ReplicationRoute route) {
         String superuserPassword = EmbeddedCluster.newSecret();
         NodeBlueprint blueprint = new NodeBlueprint(DockerImageName.parse(image).asCompatibleSubstituteFor("postgres"),
                 network, labels, superuserPassword, engine, hostAlias, deadlines, immediateStopGrace);
         List<ContainerNode> nodes = new ArrayList<>();
-        for (String name : List.of("node1", "node2")) {
-            nodes.add(new ContainerNode(name, Ports.free(), blueprint));
+        for (String name : NODES) {
+            nodes.add(new ContainerNode(name, hostPorts.get(name), blueprint));
         }
         ContainerCluster cluster = new ContainerCluster(nodes, route, engine, network, labels, image, hostAlias,
                 superuserPassword, deadlines);
@@ -126,9 +139,7 @@ public final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
 
     @Override
     public String topology() {
-        String where = "; in containers on " + engine.describe() + "; fault proxies: the suite's in-JVM proxy, reached from "
-                + "containers at " + hostAlias + " (no Toxiproxy image is obtainable without a registry)";
-        return roles() + where;
+        return roles() + "; in containers on " + engine.describe();
     }
 
     /** Removes every container and the network of this run, whatever is left of them, then stops the engine. */

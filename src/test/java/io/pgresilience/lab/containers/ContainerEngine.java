@@ -48,7 +48,12 @@ public final class ContainerEngine implements AutoCloseable {
         List<URI> candidates = candidateSockets();
         for (URI engine : candidates) {
             if (EnginePing.answers(engine, PING_TIMEOUT)) {
-                // Testcontainers finds this one by itself, by the same rules
+                // Testcontainers finds this one by itself, by the same rules; only where a daemon on this host is
+                // reached through a unix socket, the suite says so (Testcontainers would look for the host from a
+                // container of its own, pulling an image, wherever /.dockerenv exists)
+                if (EnginePing.daemonHostName(engine).filter(ContainerEngine::isThisHost).isPresent()) {
+                    SuiteEngineStrategy.use(engine);
+                }
                 return new ContainerEngine(null, engine.toString());
             }
         }
@@ -105,6 +110,15 @@ public final class ContainerEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new LabException("lab=containers: the container engine at " + where + " does not tell its version: "
                     + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isThisHost(String name) {
+        try {
+            String here = java.net.InetAddress.getLocalHost().getHostName();
+            return name.equalsIgnoreCase(here) || name.equalsIgnoreCase(here.split("\\.")[0]);
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 

@@ -29,7 +29,7 @@ public final class ContainerLeftovers {
     }
 
     /** Everything labelled with this run. */
-    List<String> ofRun(RunLabels run) {
+    public List<String> ofRun(RunLabels run) {
         return remove(labels -> run.runId().equals(labels.get(RunLabels.RUN)), "left by teardown");
     }
 

@@ -31,7 +31,7 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 final class ContainerNode extends SqlVerbs {
 
     static final String SUPERUSER = "postgres";
-    private static final int POSTGRES_PORT = 5432;
+    static final int POSTGRES_PORT = 5432;
 
     /**
      * Runs once, at initdb (a standby copies the result with its base backup): the embedded node's settings, and

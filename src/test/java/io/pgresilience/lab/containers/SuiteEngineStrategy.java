@@ -5,9 +5,10 @@ import org.testcontainers.dockerclient.DockerClientProviderStrategy;
 import org.testcontainers.dockerclient.TransportConfig;
 
 /**
- * Points Testcontainers at the podman service the suite started itself because no engine answered at
- * DOCKER_HOST. Registered through META-INF/services; in every other run (the embedded lab, a machine with
- * Docker) it is not applicable, so Testcontainers finds its engine as it always does.
+ * Points Testcontainers at the engine the suite chose when it knows better than Testcontainers' own guess: the
+ * podman service the suite started itself because no engine answered, or a daemon on this very host behind a unix
+ * socket (whose ports are on this host's loopback). Registered through META-INF/services; in every other run (the
+ * embedded lab, a remote engine) it is not applicable, so Testcontainers finds its engine as it always does.
  */
 public final class SuiteEngineStrategy extends DockerClientProviderStrategy {
 
@@ -20,7 +21,7 @@ public final class SuiteEngineStrategy extends DockerClientProviderStrategy {
 
     @Override
     public String getDescription() {
-        return "the podman service pg-resilience started at " + socket;
+        return "the engine on this host at " + socket;
     }
 
     @Override
@@ -46,8 +47,8 @@ public final class SuiteEngineStrategy extends DockerClientProviderStrategy {
     }
 
     /**
-     * The podman on this machine publishes container ports on the loopback interface. Testcontainers would guess
-     * otherwise wherever /.dockerenv exists (it then assumes it runs inside a container).
+     * An engine on this machine publishes container ports on this host. Testcontainers would guess otherwise wherever
+     * /.dockerenv exists (it then assumes it runs inside a container of that engine).
      */
     @Override
     public String getDockerHostIpAddress() {
