@@ -71,7 +71,8 @@ class DefectCatalogue {
         }
         String table = "# Defect catalogue\n\n" + caught + " of " + chosen.size() + " defects caught ("
                 + (100 * caught / Math.max(1, chosen.size())) + " %). Each defect is a switch of the reference gateway "
-                + "(`-Dgateway.defects=NAME`) or of the lab (`-Dlab.defects=NAME`), off by default.\n\n"
+                + "(`-Dgateway.defects=NAME`) or of the lab (`-Dlab.defects=NAME`), off by default. Lab `"
+                + System.getProperty("lab", "embedded") + "`, fault proxies `" + System.getProperty("faults", "in-jvm") + "`.\n\n"
                 + String.join("\n", rows) + "\n";
         Files.createDirectories(Path.of("reports"));
         Files.writeString(Path.of("reports", "defect-catalogue.md"), table);
