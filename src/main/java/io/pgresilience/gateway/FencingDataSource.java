@@ -38,6 +38,8 @@ final class FencingDataSource implements DataSource {
     private final boolean fencing;
     private final List<String> passes;
     private final AtomicInteger highestTimeline = new AtomicInteger();
+    private final int connectTimeoutS;
+    private static final long RETRY_PAUSE_MS = 100;
 
     /**
      * @param url a pgjdbc URL, single- or multi-host, without credentials; its hosts are tried in order
@@ -69,6 +71,7 @@ final class FencingDataSource implements DataSource {
         PGProperty.USER.set(properties, user);
         PGProperty.PASSWORD.set(properties, password);
         this.passes = targetServerType.equals("preferSecondary") ? List.of("secondary", "any") : List.of(targetServerType);
+        this.connectTimeoutS = config.connectTimeoutS();
         PGProperty.CONNECT_TIMEOUT.set(properties, config.connectTimeoutS());
         // The login timeout bounds one host's whole attempt: its handshake as well as the TCP connect.
         PGProperty.LOGIN_TIMEOUT.set(properties, config.connectTimeoutS());
@@ -114,8 +117,33 @@ final class FencingDataSource implements DataSource {
         LOG.info("highest timeline among the database hosts at start: {}", highestTimeline.get());
     }
 
+    /**
+     * A single address (a VIP, a pooler) may refuse at once while what stands behind it is down: PgBouncer answers
+     * "server login has been failing" for its server_login_retry. Each attempt is then given its whole connect timeout,
+     * retried every {@link #RETRY_PAUSE_MS} ms, so that the pool sees one slow failure instead of many instant ones (its
+     * add-backoff doubles with every failure, up to 5 s, and would keep it away from a database that is back). With
+     * several hosts a refusal moves on to the next host at once instead.
+     */
     @Override
     public Connection getConnection() throws SQLException {
+        if (hosts.size() > 1) {
+            return connectToAPrimary();
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(connectTimeoutS);
+        while (true) {
+            try {
+                return connectToAPrimary();
+            } catch (SQLException e) {
+                boolean connectionRefused = e.getSQLState() != null && (e.getSQLState().startsWith("08") || e.getSQLState().equals("57P03"));
+                if (!connectionRefused || System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RETRY_PAUSE_MS) > deadline) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RETRY_PAUSE_MS));
+            }
+        }
+    }
+
+    private Connection connectToAPrimary() throws SQLException {
         SQLException last = null;
         for (String type : passes) {
             for (HostSpec host : hosts) {

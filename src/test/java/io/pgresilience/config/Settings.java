@@ -56,6 +56,17 @@ public final class Settings {
         return v.trim();
     }
 
+    /** Every setting whose key starts with the prefix, keyed by the rest, in the order of their names. */
+    public Map<String, String> withPrefix(String prefix) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (String key : values.stringPropertyNames()) {
+            if (key.startsWith(prefix)) {
+                out.put(key.substring(prefix.length()), values.getProperty(key).trim());
+            }
+        }
+        return new java.util.LinkedHashMap<>(out);
+    }
+
     /** A setting that may be absent (e.g. a per-target override). */
     public Optional<String> optional(String key) {
         String v = values.getProperty(key, System.getProperty(key));

@@ -189,8 +189,12 @@ public final class InJvmFaultProxy implements FaultProxy {
 
     @Override
     public void removeToxic(String toxicName) {
+        Toxic removed = toxics.stream().filter(t -> t.name().equals(toxicName)).findFirst().orElse(null);
         toxics.removeIf(t -> t.name().equals(toxicName));
-        links.forEach(l -> l.toxicRemoved(toxicName));
+        // As Toxiproxy's timeout toxic does on its removal (its Cleanup closes the stub): a connection it held is closed,
+        // not resumed with the bytes it swallowed missing.
+        boolean closes = removed != null && removed.type() == ToxicType.TIMEOUT;
+        links.forEach(l -> l.toxicRemoved(toxicName, closes));
     }
 
     @Override
@@ -297,8 +301,11 @@ public final class InJvmFaultProxy implements FaultProxy {
             }
         }
 
-        void toxicRemoved(String toxicName) {
-            applies.remove(toxicName);
+        void toxicRemoved(String toxicName, boolean closesTheLink) {
+            if (Boolean.TRUE.equals(applies.remove(toxicName)) && closesTheLink) {
+                close();
+                return;
+            }
             ScheduledFuture<?> f = timersByToxic.remove(toxicName);
             if (f != null) {
                 f.cancel(false);

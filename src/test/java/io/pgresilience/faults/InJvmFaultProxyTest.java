@@ -115,7 +115,7 @@ class InJvmFaultProxyTest {
     }
 
     @Test
-    void timeoutZeroIsABlackholeThatKeepsTheSocketOpen() throws IOException {
+    void timeoutZeroIsABlackholeThatKeepsTheSocketOpenUntilItIsRemoved() throws IOException {
         try (Socket s = connect()) {
             proxy.addToxic(Toxic.timeout(Direction.UPSTREAM, 0));
             proxy.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0));
@@ -125,10 +125,18 @@ class InJvmFaultProxyTest {
             assertThat(peer.received.get()).isZero();
             assertThat(proxy.connectionCount()).isEqualTo(1);
 
+            // Toxiproxy's timeout toxic closes the connections it held when it is removed (its Cleanup): so does this one
             proxy.removeToxic("timeout_upstream");
             proxy.removeToxic("timeout_downstream");
             s.setSoTimeout(5_000);
-            assertThat(roundTrip(s)).isLessThan(500);
+            try {
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+            } catch (java.net.SocketException reset) {
+                // closed by a reset: also closed
+            }
+        }
+        try (Socket fresh = connect()) {
+            assertThat(roundTrip(fresh)).isLessThan(500);
         }
     }
 

@@ -4,6 +4,7 @@ import io.pgresilience.lab.ReplicationRoute;
 import java.net.InetSocketAddress;
 import io.pgresilience.lab.DbCluster;
 import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.Pooler;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +24,8 @@ public final class LabNetwork implements AutoCloseable {
     private final InetAddress listen;
     private final String seenAs;
     private FaultProxy vip;
+    private Pooler pooler;
+    private FaultProxy toPooler;
 
     /**
      * The replication link exists before the cluster (the standby is built to stream through it); the gateway's
@@ -85,6 +88,40 @@ public final class LabNetwork implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Puts a pooler between the gateway and the primary: the gateway reaches it through a proxy of its own (the
+     * gateway ↔ pooler hop), and it reaches the primary through the primary's proxy (the pooler ↔ database hop, where
+     * the faults on a node act). Owned by the network from here on.
+     */
+    public LabNetwork behind(Pooler p, DbNode primary) {
+        this.pooler = p;
+        FaultProxy first = proxyFor(primary);
+        p.pointAt(first.listenHost(), first.listenPort());
+        this.toPooler = maker.start("to-pooler", listen, p.host(), p.port());
+        return this;
+    }
+
+    /** The pooler in front of the primary, if the deployment has one. */
+    public java.util.Optional<Pooler> pooler() {
+        return java.util.Optional.ofNullable(pooler);
+    }
+
+    /** The link between the gateway and the pooler (none without a pooler). */
+    public java.util.Optional<FaultProxy> poolerLink() {
+        return java.util.Optional.ofNullable(toPooler);
+    }
+
+    /**
+     * What the gateway's database URL lists: every node's proxy (a multi-host URL) or the VIP alone; behind a pooler,
+     * the pooler alone (there is one address: a multi-host URL means nothing there).
+     */
+    public List<FaultProxy> entryForGateway(boolean multiHost) {
+        if (toPooler != null) {
+            return List.of(toPooler);
+        }
+        return multiHost ? nodeProxies() : List.of(vip);
+    }
+
     public FaultProxy proxyFor(DbNode node) {
         FaultProxy p = byNode.get(node.name());
         if (p == null) {
@@ -106,6 +143,9 @@ public final class LabNetwork implements AutoCloseable {
         if (vip != null) {
             out.add(vip);
         }
+        if (toPooler != null) {
+            out.add(toPooler);
+        }
         out.add(replication);
         return out;
     }
@@ -117,6 +157,9 @@ public final class LabNetwork implements AutoCloseable {
     public void pointVipAt(DbNode node) {
         FaultProxy p = proxyFor(node);
         vip.upstream(p.listenHost(), p.listenPort());
+        if (pooler != null) {
+            pooler.pointAt(p.listenHost(), p.listenPort());
+        }
     }
 
     /** Every toxic removed, every proxy listening. */
@@ -126,7 +169,13 @@ public final class LabNetwork implements AutoCloseable {
 
     @Override
     public void close() {
-        all().forEach(FaultProxy::close);
-        maker.close();
+        try {
+            if (pooler != null) {
+                pooler.close();
+            }
+        } finally {
+            all().forEach(FaultProxy::close);
+            maker.close();
+        }
     }
 }

@@ -4,6 +4,8 @@ import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.lab.Deployment;
+import io.pgresilience.lab.PgBouncer;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 
@@ -25,9 +27,15 @@ public final class Labs {
     public static Lab start(String kind, Settings settings, LabDirectory directory) {
         Deadlines deadlines = new Deadlines(settings.millis("deadline.lab-ms"), settings.millis("poll.interval-ms"),
                 settings.millis("lab.immediate-stop-grace-ms"));
+        Deployment deployment = Deployment.of(settings.text("topology"));
         return switch (kind) {
-            case "embedded" -> embedded(settings, directory, deadlines);
-            case "containers" -> ContainerLab.start(settings, directory, deadlines);
+            case "embedded" -> embedded(settings, directory, deadlines, deployment);
+            case "containers" -> {
+                if (deployment != Deployment.DIRECT) {
+                    throw new LabException("topology=" + deployment.key() + " runs in the embedded lab (-Dlab=embedded)");
+                }
+                yield ContainerLab.start(settings, directory, deadlines);
+            }
             default -> throw new LabException("unknown lab '" + kind + "' (known: " + String.join(", ", KINDS) + ")");
         };
     }
@@ -41,13 +49,27 @@ public final class Labs {
         };
     }
 
-    private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines) {
+    private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines, Deployment deployment) {
         PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
         OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
+        if (deployment == Deployment.PGBOUNCER) {
+            PgBouncer.locate(); // missing: one line, before anything starts
+        }
         LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
         try {
             EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
             network.inFrontOf(cluster);
+            if (deployment == Deployment.PGBOUNCER) {
+                try {
+                    var primaryLink = network.proxyFor(cluster.primary());
+                    network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."), cluster.database(),
+                            cluster.gatewayRole(), cluster.gatewayPassword(), primaryLink.listenHost(), primaryLink.listenPort()),
+                            cluster.primary());
+                } catch (RuntimeException e) {
+                    cluster.close();
+                    throw e;
+                }
+            }
             return new Lab("embedded", cluster, network, false);
         } catch (RuntimeException e) {
             network.close();

@@ -12,6 +12,7 @@ import io.pgresilience.support.LabException;
 import io.pgresilience.lab.Leftovers;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.lab.Deployment;
 import io.pgresilience.target.ContextForgeTarget;
 import io.pgresilience.target.ExternalTarget;
 import io.pgresilience.target.GatewayTarget;
@@ -89,7 +90,7 @@ public final class Run implements AutoCloseable {
             applyLabDefects(settings.text("lab.defects"), lab.cluster());
             long t1 = System.nanoTime();
             target = createTarget(targetName, settings, lab, directory, worker);
-            target.prepare(target.defaultTopology());
+            target.prepare(defaultTopology(lab, target));
             long t2 = System.nanoTime();
             Run r = new Run(worker, settings, directory, lab, target, labName);
             r.figures.put("lab ready (primary + standby + proxies + gateway)", ms(t2 - t0));
@@ -157,8 +158,14 @@ public final class Run implements AutoCloseable {
         if (lab != null) {
             labFacts.put("PostgreSQL", lab.cluster().postgresVersion());
             labFacts.put("fault proxies", lab.network().proxies());
+            Deployment deployment = Deployment.of(settings.text("topology"));
+            labFacts.put("deployment (-Dtopology=" + deployment.key() + ")", deployment.phrase());
+            lab.network().pooler().ifPresent(p -> labFacts.put("pooler", p.describe() + "; " + p.settings().entrySet().stream()
+                    .map(e -> e.getKey() + " = " + e.getValue()).collect(java.util.stream.Collectors.joining(", "))
+                    + (target.name().equals("reference") ? "; the gateway's statement_timeout is set on its role" : "")));
             labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
-                    + target.defaultTopology().phrase() + " (FO-01 runs both topologies and both replication modes)");
+                    + defaultTopology().phrase() + (lab.network().pooler().isPresent() ? " (PgBouncer)"
+                    : " (FO-01 runs both topologies and both replication modes)"));
         }
         return labFacts;
     }
@@ -180,6 +187,24 @@ public final class Run implements AutoCloseable {
 
     private static String ms(long nanos) {
         return Duration.ofNanos(nanos).toMillis() + " ms";
+    }
+
+    /** The topology a scenario gets unless it asks: behind a pooler always the pooler's one address. */
+    public Topology defaultTopology() {
+        return lab == null ? target.defaultTopology() : defaultTopology(lab, target);
+    }
+
+    private static Topology defaultTopology(Lab lab, GatewayTarget target) {
+        return lab.network().pooler().isPresent() ? Topology.SINGLE_HOST : target.defaultTopology();
+    }
+
+    /** Why the gateway cannot be given this topology in this run's deployment, if it cannot. */
+    public java.util.Optional<String> cannotReach(Topology topology) {
+        if (lab != null && lab.network().pooler().isPresent() && topology != Topology.SINGLE_HOST) {
+            return java.util.Optional.of("the gateway reaches the database through PgBouncer (-Dtopology=pgbouncer), one "
+                    + "address: " + topology.phrase() + " means nothing there");
+        }
+        return java.util.Optional.empty();
     }
 
     /** Undo what the last scenario left, then make the gateway ready in the topology this scenario wants. */

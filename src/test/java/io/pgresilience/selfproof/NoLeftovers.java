@@ -17,12 +17,14 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * A run never leaves PostgreSQL servers, gateways, listening ports or data directories behind: after a normal run,
  * after a run with a failing scenario, and after a run whose JVM was killed with SIGKILL mid-scenario once a fresh
- * run has ended. Each run is a real `mvn test` in a child process. Run with {@code mvn test -Pno-leftovers}.
+ * run has ended; the same for the container lab's containers, network and images. Each run is a real `mvn test` in a
+ * child process. Run with {@code mvn test -Pno-leftovers}.
  */
 class NoLeftovers {
 
@@ -76,6 +78,58 @@ class NoLeftovers {
         report("after the fresh run that followed (exit " + fresh + ")", leftovers());
         assertThat(fresh).as("the fresh run passes").isZero();
         assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
+    }
+
+    /**
+     * The container lab on the engine that answers (Docker, else podman), with Toxiproxy in a container where its image
+     * is here: after a SIGKILL mid-scenario its containers, network and gateway image are left; a fresh run removes them,
+     * and leaves nothing of its own.
+     */
+    @Test
+    void nothingOfTheContainerLabOutlivesAKilledRun() throws Exception {
+        String engine = Stream.of("docker", "podman")
+                .filter(e -> Command.of(e, "info").run().exitCode() == 0).findFirst().orElse(null);
+        Assumptions.assumeTrue(engine != null, "no container engine answers (docker info, podman info)");
+        Path logs = Path.of("target", "no-leftovers");
+        Files.createDirectories(logs);
+        boolean toxiproxy = Command.of(engine, "image", "inspect", "localhost/pg-resilience/toxiproxy:2.12.0").run().exitCode() == 0;
+        String[] lab = toxiproxy ? new String[] {"-Dlab=containers", "-Dfaults=toxiproxy"} : new String[] {"-Dlab=containers"};
+        Path killedLog = logs.resolve("containers-killed.log");
+        Process killed = mvn(killedLog, "@FO-01", lab);
+        await("the killed container run is in the middle of a failover scenario").atMost(Duration.ofMinutes(5))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
+        ProcessHandle suiteJvm = killed.toHandle().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
+        Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");
+        killed.waitFor();
+        List<String> afterKill = containerLeftovers(engine);
+        report("of the container lab right after SIGKILL (" + engine + (toxiproxy ? ", Toxiproxy container" : "") + ")", afterKill);
+        assertThat(afterKill).as("a SIGKILL leaves the container lab running (else this test proves nothing)")
+                .anyMatch(l -> l.contains("pg-resilience-node1"));
+        if (toxiproxy) {
+            assertThat(afterKill).as("the killed run's Toxiproxy container").anyMatch(l -> l.contains("pg-resilience-toxiproxy"));
+        }
+        int fresh = mvn(logs.resolve("containers-fresh.log"), "@CL-01", lab).waitFor();
+        report("of the container lab after the fresh run that followed (exit " + fresh + ")", containerLeftovers(engine));
+        assertThat(fresh).as("the fresh container run passes").isZero();
+        assertThat(containerLeftovers(engine)).as("containers, networks and images left once the fresh run ended").isEmpty();
+        assertThat(leftovers()).as("processes and directories left once the fresh run ended").isEmpty();
+    }
+
+    /** Every container, network and image of the engine that carries the suite's run labels. */
+    private static List<String> containerLeftovers(String engine) {
+        List<String> found = new ArrayList<>();
+        String label = "label=io.pgresilience.owner";
+        Command.of(engine, "ps", "-a", "--filter", label, "--format", "{{.Names}}").check(engine + " ps").lines()
+                .filter(l -> !l.isBlank()).forEach(l -> found.add("container: " + l));
+        Command.of(engine, "network", "ls", "--filter", label, "--format", "{{.Name}}").check(engine + " network ls").lines()
+                .filter(l -> !l.isBlank()).forEach(l -> found.add("network: " + l));
+        Command.of(engine, "images", "--filter", label, "--format", "{{.Repository}}:{{.Tag}}").check(engine + " images").lines()
+                .filter(l -> !l.isBlank()).forEach(l -> found.add("image: " + l));
+        return found;
     }
 
     private static boolean toxiproxyInstalled() {

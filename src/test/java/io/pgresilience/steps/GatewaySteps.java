@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.Locale;
+import java.time.Duration;
 import java.util.Optional;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.anyOf;
@@ -132,11 +133,24 @@ public class GatewaySteps {
         assertThat("read back " + key + ": " + r.summary(), r.operation().detail(), equalTo("found"));
     }
 
-    /** Ended requests and the ones still hanging now; the judge asks again when the scenario ends. */
+    /**
+     * Ended requests, and the ones open now: the fault stays on until each of those has ended or outlived the bound, so
+     * that a request the fault left without an answer shows as one (a heal may close its connection and end it
+     * early: Toxiproxy's timeout toxic does). The judge asks again when the scenario ends.
+     */
     @Then("no request took longer than the gateway's timeouts allow")
     public void noRequestTookLongerThanAllowed() {
         long bound = gateway.target().requestBound().toMillis();
         History h = gateway.evidence().history();
+        List<History.Pending> open = h.pending();
+        if (!open.isEmpty()) {
+            long lastDue = open.stream().mapToLong(History.Pending::startMs).max().orElseThrow() + bound + 1;
+            java.util.Set<Long> ids = open.stream().map(History.Pending::index).collect(java.util.stream.Collectors.toSet());
+            Wait.until("the " + open.size() + " request(s) open now end, or outlive the bound of " + bound + " ms",
+                    Duration.ofMillis(Math.max(0, lastDue - h.now())), gateway.bounds().poll(),
+                    () -> h.pending().stream().filter(p -> ids.contains(p.index()) && h.now() - p.startMs() <= bound).count(),
+                    stillYoung -> stillYoung == 0, false);
+        }
         long now = h.now();
         List<String> slow = new ArrayList<>();
         h.operations().stream().filter(o -> o.latencyMs() > bound)

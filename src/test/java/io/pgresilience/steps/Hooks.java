@@ -58,7 +58,7 @@ public class Hooks {
         }
         gateway.require(Capability.LAB_CONTROL);
         lab.markLogs();
-        gateway.prepare(gateway.target().defaultTopology());
+        gateway.prepare(gateway.defaultTopology());
         gatewayLogOffset = gateway.target().log().size();
         gateway.logFrom(gatewayLogOffset);
         gateway.startReadinessSampling();

@@ -153,7 +153,7 @@ public final class ContextForgeTarget implements GatewayTarget {
         Map<String, String> env = new LinkedHashMap<>(secrets);
         String query = settings.text("contextforge.database-url-query");
         env.put("DATABASE_URL", "postgresql+psycopg://" + cluster.gatewayRole() + ":" + cluster.gatewayPassword() + "@"
-                + network.addressForGateway(network.vip()) + "/" + cluster.database() + (query.isBlank() ? "" : "?" + query));
+                + network.addressForGateway(network.entryForGateway(false).get(0)) + "/" + cluster.database() + (query.isBlank() ? "" : "?" + query));
         env.put("PLATFORM_ADMIN_EMAIL", ADMIN);
         env.put("DB_MAX_RETRIES", "5");
         env.put("DB_RETRY_INTERVAL_MS", "1000");
@@ -246,7 +246,7 @@ public final class ContextForgeTarget implements GatewayTarget {
         d.put("gateway", "ContextForge " + version() + " (mcp-contextforge-gateway[postgres]==" + python.gatewayVersion()
                 + " from PyPI, Python " + python.python().version() + ")");
         d.put("pid", process == null ? "-" : Long.toString(process.pid()));
-        d.put("database URL", "postgresql+psycopg://" + cluster.gatewayRole() + "@" + network.addressForGateway(network.vip())
+        d.put("database URL", "postgresql+psycopg://" + cluster.gatewayRole() + "@" + network.addressForGateway(network.entryForGateway(false).get(0))
                 + "/" + cluster.database() + " (the VIP proxy; failover re-points it)");
         d.put("pool", "DB_POOL_SIZE=" + settings.text("gateway.pool.min-idle") + ", DB_MAX_OVERFLOW="
                 + (settings.integer("gateway.pool.max") - settings.integer("gateway.pool.min-idle")) + ", DB_POOL_TIMEOUT="

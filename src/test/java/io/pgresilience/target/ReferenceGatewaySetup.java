@@ -61,11 +61,26 @@ public final class ReferenceGatewaySetup {
         return env;
     }
 
-    /** Every node's proxy in one multi-host URL, or the VIP alone; hosts as the gateway reaches the proxies. */
+    /**
+     * Every node's proxy in one multi-host URL, or the VIP alone; hosts as the gateway reaches the proxies. Behind a
+     * pooler in transaction mode the pooler alone, and no server-side prepared statements (they would outlive the
+     * transaction on a server connection another client gets next: pgjdbc's prepareThreshold=0).
+     */
     public String databaseUrl(Topology topology) {
-        List<FaultProxy> proxies = topology == Topology.MULTI_HOST ? network.nodeProxies() : List.of(network.vip());
+        List<FaultProxy> proxies = network.entryForGateway(topology == Topology.MULTI_HOST);
         return "jdbc:postgresql://" + proxies.stream().map(network::addressForGateway)
-                .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary";
+                .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary"
+                + (network.pooler().isPresent() ? "&prepareThreshold=0" : "");
+    }
+
+    /**
+     * Behind a transaction pooler the gateway's startup options (its statement_timeout) cannot reach PostgreSQL: the
+     * operator sets them on the gateway's role instead, as done here; without a pooler the role carries none.
+     */
+    public void applyRoleSettings() {
+        boolean viaRole = network.pooler().isPresent() && !settings.text("gateway.defects").contains("no-statement-timeout");
+        cluster.primary().execute(cluster.database(), "ALTER ROLE " + cluster.gatewayRole()
+                + (viaRole ? " SET statement_timeout = " + settings.integer("gateway.statement-timeout-ms") : " RESET statement_timeout"));
     }
 
     public int poolIdleSize() {

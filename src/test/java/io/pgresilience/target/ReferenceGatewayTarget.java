@@ -72,6 +72,7 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     }
 
     private void start() {
+        setup.applyRoleSettings();
         startGateway();
     }
 

@@ -98,8 +98,16 @@ public final class GatewayWorld {
                 "not run against " + target().name() + ": it sets no statement timeout"));
     }
 
+    /** The topology the gateway gets when a scenario does not ask for one. */
+    public Topology defaultTopology() {
+        return session.defaultTopology();
+    }
+
     /** Makes the gateway ready in the topology the scenario needs, and remembers its configuration. */
     public void prepare(Topology topology) {
+        session.cannotReach(topology).ifPresent(why -> {
+            throw new TestAbortedException("not run in this deployment: " + why);
+        });
         if (!target().supports(topology)) {
             throw new TestAbortedException("not run against " + target().name() + ": it cannot be given " + topology.phrase());
         }

@@ -1,0 +1,41 @@
+package io.pgresilience.lab;
+
+import io.pgresilience.support.LabException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How the gateway is deployed against the database (-Dtopology=…): straight to the nodes (through the fault proxies),
+ * or through PgBouncer in transaction mode as ContextForge's docker-compose.yml deploys it.
+ */
+public enum Deployment {
+    DIRECT("direct", "the gateway connects to the database nodes (each through its fault proxy)"),
+    PGBOUNCER("pgbouncer", "the gateway connects to PgBouncer (transaction pool mode), PgBouncer to the primary; a fault "
+            + "on the database acts between PgBouncer and PostgreSQL, and PgBouncer is re-pointed on failover");
+
+    private final String key;
+    private final String phrase;
+
+    Deployment(String key, String phrase) {
+        this.key = key;
+        this.phrase = phrase;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String phrase() {
+        return phrase;
+    }
+
+    public static List<String> keys() {
+        return Arrays.stream(values()).map(Deployment::key).toList();
+    }
+
+    /** The deployment a -Dtopology value names; anything else is one clear line. */
+    public static Deployment of(String key) {
+        return Arrays.stream(values()).filter(d -> d.key.equals(key.trim())).findFirst().orElseThrow(() -> new LabException(
+                "unknown topology '" + key + "' (known: " + String.join(", ", keys()) + ")"));
+    }
+}

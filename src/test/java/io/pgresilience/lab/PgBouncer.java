@@ -1,0 +1,222 @@
+package io.pgresilience.lab;
+
+import io.pgresilience.support.Command;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.Ports;
+import io.pgresilience.support.Wait;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PgBouncer (Debian's {@code pgbouncer}) in transaction pool mode in front of the primary, with the settings of
+ * ContextForge's docker-compose.yml (its waits shortened in proportion to the suite's deadlines, every value in the run
+ * context). Runs as the lab's OS user from a configuration in the lab's directory; its pid is recorded so a later run
+ * stops it after a SIGKILL. Re-pointed on failover by rewriting its [databases] entry and RELOAD on its admin console
+ * (through psql: the console speaks only the simple protocol, and pgjdbc's set-up queries are refused there).
+ */
+public final class PgBouncer implements Pooler {
+
+    private static final String ADMIN = "pgr_admin";
+    private static final List<Path> BINARIES = List.of(Path.of("/usr/sbin/pgbouncer"), Path.of("/usr/bin/pgbouncer"),
+            Path.of("/usr/local/bin/pgbouncer"));
+
+    private final Process process;
+    private final LabDirectory directory;
+    private final Path ini;
+    private final Map<String, String> settings;
+    private final String database;
+    private final String adminPassword;
+    private final int port;
+    private final String version;
+    private final Deadlines deadlines;
+    private final String psql;
+    private String upstream;
+
+    private PgBouncer(Process process, LabDirectory directory, Path ini, Map<String, String> settings, String database,
+                      String adminPassword, int port, String version, Deadlines deadlines, String upstream, String psql) {
+        this.psql = psql;
+        this.process = process;
+        this.directory = directory;
+        this.ini = ini;
+        this.settings = settings;
+        this.database = database;
+        this.adminPassword = adminPassword;
+        this.port = port;
+        this.version = version;
+        this.deadlines = deadlines;
+        this.upstream = upstream;
+    }
+
+    /** The binary, or one line naming the package that brings it. */
+    public static Path locate() {
+        return BINARIES.stream().filter(Files::isExecutable).findFirst().orElseThrow(() -> new LabException(
+                "topology=pgbouncer needs PgBouncer: not found at " + BINARIES + "; apt-get install pgbouncer"));
+    }
+
+    /**
+     * Starts PgBouncer on a free loopback port, its one database pointed at {@code upstreamHost:upstreamPort}.
+     *
+     * @param poolSettings PgBouncer's settings (pool_mode, timeouts, pool sizes), as the run configures them
+     */
+    public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
+                                  Map<String, String> poolSettings, String database, String role, String password,
+                                  String upstreamHost, int upstreamPort) {
+        Path binary = locate();
+        String version = Command.of(binary.toString(), "--version").run().output().lines().findFirst().orElse("PgBouncer").strip();
+        Path dir = directory.path().resolve("pgbouncer");
+        int port = Ports.free();
+        String adminPassword = EmbeddedCluster.newSecret();
+        Map<String, String> settings = new LinkedHashMap<>(poolSettings);
+        try {
+            Files.createDirectories(dir);
+            Path ini = dir.resolve("pgbouncer.ini");
+            // Passwords in plain text here (the lab's directory, owned by the lab's user): PgBouncer then logs in to
+            // PostgreSQL with SCRAM as the gateway's role, and checks the gateway's password itself.
+            Files.writeString(dir.resolve("userlist.txt"), quoted(role) + " " + quoted(password) + "\n"
+                    + quoted(ADMIN) + " " + quoted(adminPassword) + "\n");
+            Files.writeString(ini, ini(database, upstreamHost, upstreamPort, port, dir, settings));
+            user.own(dir);
+            Command.of("chmod", "-R", "go-rwx", dir.toString()).check("chmod " + dir);
+            ProcessBuilder pb = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("pgbouncer.log").toFile()));
+            Process p = pb.start();
+            directory.registerProcess("pgbouncer", p.toHandle());
+            PgBouncer bouncer = new PgBouncer(p, directory, ini, settings, database, adminPassword, port, version, deadlines,
+                    upstreamHost + ":" + upstreamPort, bin.path("psql"));
+            bouncer.awaitAdminConsole();
+            return bouncer;
+        } catch (IOException e) {
+            throw new LabException("cannot start PgBouncer in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String ini(String database, String upstreamHost, int upstreamPort, int port, Path dir, Map<String, String> settings) {
+        List<String> lines = new ArrayList<>();
+        lines.add("[databases]");
+        lines.add(database + " = host=" + upstreamHost + " port=" + upstreamPort + " dbname=" + database);
+        lines.add("");
+        lines.add("[pgbouncer]");
+        lines.add("listen_addr = 127.0.0.1");
+        lines.add("listen_port = " + port);
+        lines.add("unix_socket_dir =");
+        lines.add("auth_type = scram-sha-256");
+        lines.add("auth_file = " + dir.resolve("userlist.txt"));
+        lines.add("admin_users = " + ADMIN);
+        lines.add("pidfile = " + dir.resolve("pgbouncer.pid"));
+        lines.add("logfile =");
+        settings.forEach((k, v) -> lines.add(k + " = " + v));
+        return String.join("\n", lines) + "\n";
+    }
+
+    private static String quoted(String s) {
+        return "\"" + s.replace("\"", "\"\"") + "\"";
+    }
+
+    private void awaitAdminConsole() {
+        Boolean up = Wait.until("PgBouncer answers on port " + port, deadlines.operation(), deadlines.poll(), () -> {
+            if (!process.isAlive()) {
+                throw new Wait.GiveUp(new LabException("PgBouncer exited with code " + process.exitValue() + " while starting: "
+                        + tail()));
+            }
+            return admin("SHOW VERSION").ok();
+        }, Boolean.TRUE::equals, false);
+        if (!Boolean.TRUE.equals(up)) {
+            close();
+            throw new LabException("PgBouncer did not answer on 127.0.0.1:" + port + " within " + deadlines.operation().toMillis()
+                    + " ms: " + tail());
+        }
+    }
+
+    /** One command on its admin console; unaligned output, fields separated by '|'. */
+    private Command.Result admin(String command) {
+        return Command.of(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", ADMIN, "-d", "pgbouncer",
+                        "-c", command)
+                .env(Map.of("PGPASSWORD", adminPassword, "PGCONNECT_TIMEOUT", "2"))
+                .timeout(deadlines.operation()).run();
+    }
+
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public synchronized void pointAt(String host, int upstreamPort) {
+        String target = host + ":" + upstreamPort;
+        if (target.equals(upstream)) {
+            return;
+        }
+        try {
+            String text = Files.readString(ini).replaceFirst("(?m)^" + database + " = .*$",
+                    database + " = host=" + host + " port=" + upstreamPort + " dbname=" + database);
+            Files.writeString(ini, text);
+            // A changed connection string renews the server connections as they are released (RECONNECT's effect).
+            Command.Result reload = admin("RELOAD");
+            if (!reload.ok()) {
+                throw new IOException("RELOAD failed: " + reload.output().strip());
+            }
+            upstream = target;
+            Wait.until("PgBouncer's database " + database + " points at " + target, deadlines.operation(),
+                    deadlines.poll(), this::databasePort, p -> p.equals(Integer.toString(upstreamPort)));
+        } catch (IOException e) {
+            throw new LabException("cannot re-point PgBouncer at " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The port of its database as its admin console shows it now. */
+    private String databasePort() {
+        Command.Result r = admin("SHOW DATABASES");
+        if (!r.ok()) {
+            return "unknown (" + r.output().strip() + ")";
+        }
+        // name|host|port|database|...
+        return r.output().lines().map(l -> l.split("\\|")).filter(f -> f.length > 2 && f[0].equals(database))
+                .map(f -> f[2]).findFirst().orElse("none");
+    }
+
+    @Override
+    public Map<String, String> settings() {
+        return settings;
+    }
+
+    @Override
+    public String describe() {
+        return version + " in " + settings.getOrDefault("pool_mode", "session") + " pool mode";
+    }
+
+    private String tail() {
+        try {
+            List<String> lines = Files.readAllLines(directory.path().resolve("pgbouncer").resolve("pgbouncer.log"));
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    /** Stops it; its log is kept in reports/logs (the lab's directory goes). */
+    @Override
+    public void close() {
+        Leftovers.killTree(process.toHandle());
+        directory.forgetProcess("pgbouncer");
+        try {
+            Path logs = Files.createDirectories(Path.of("reports", "logs"));
+            Files.copy(directory.path().resolve("pgbouncer").resolve("pgbouncer.log"),
+                    logs.resolve("pgbouncer-" + directory.path().getFileName().toString().replaceFirst(".*-lab", "lab") + ".log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            System.err.println("pg-resilience: PgBouncer's log could not be kept: " + e.getMessage());
+        }
+    }
+}
