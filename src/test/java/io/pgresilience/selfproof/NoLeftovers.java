@@ -46,9 +46,18 @@ class NoLeftovers {
         assertThat(leftovers()).as("left behind by a failing run").isEmpty();
 
         Path killedLog = logs.resolve("killed.log");
-        // The killed run uses a real Toxiproxy where one is installed, so that its servers are proven cleaned up too.
+        // The killed run uses a real Toxiproxy where one is installed, and PgBouncer where it is installed, so that their
+        // processes are proven cleaned up too.
         boolean toxiproxy = toxiproxyInstalled();
-        Process killed = toxiproxy ? mvn(killedLog, "@FO-01", "-Dfaults=toxiproxy") : mvn(killedLog, "@FO-01");
+        boolean pgbouncer = pgbouncerInstalled();
+        List<String> options = new ArrayList<>();
+        if (toxiproxy) {
+            options.add("-Dfaults=toxiproxy");
+        }
+        if (pgbouncer) {
+            options.add("-Dtopology=pgbouncer");
+        }
+        Process killed = mvn(killedLog, "@FO-01", options.toArray(String[]::new));
         await("the killed run is in the middle of a failover scenario").atMost(Duration.ofMinutes(3))
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
@@ -72,6 +81,12 @@ class NoLeftovers {
                     .filter(l -> l.contains("pg-resilience/run-") && l.endsWith("toxiproxy.json")).count();
             System.out.println("the killed run left " + servers + " Toxiproxy server(s)");
             assertThat(servers).as("Toxiproxy servers the killed run left, one per lab it started").isGreaterThanOrEqualTo(Math.max(1, labsStarted));
+        }
+
+        if (pgbouncer) {
+            long bouncers = afterKill.stream().filter(l -> l.startsWith("process: ") && l.contains("pgbouncer")).count();
+            System.out.println("the killed run left " + bouncers + " PgBouncer process(es)");
+            assertThat(bouncers).as("PgBouncer processes the killed run left, one per lab it started").isGreaterThanOrEqualTo(Math.max(1, labsStarted));
         }
 
         int fresh = mvn(logs.resolve("fresh.log"), "@CL-01").waitFor();
@@ -130,6 +145,16 @@ class NoLeftovers {
         Command.of(engine, "images", "--filter", label, "--format", "{{.Repository}}:{{.Tag}}").check(engine + " images").lines()
                 .filter(l -> !l.isBlank()).forEach(l -> found.add("image: " + l));
         return found;
+    }
+
+    private static boolean pgbouncerInstalled() {
+        try {
+            io.pgresilience.lab.PgBouncer.locate();
+            return true;
+        } catch (LabException e) {
+            System.out.println("no-leftovers: the killed run goes direct to the database (" + e.getMessage() + ")");
+            return false;
+        }
     }
 
     private static boolean toxiproxyInstalled() {
