@@ -187,6 +187,11 @@ public final class PgBouncer implements Pooler {
     }
 
     @Override
+    public Map<String, String> secrets() {
+        return Map.of("PgBouncer admin password", adminPassword);
+    }
+
+    @Override
     public Map<String, String> settings() {
         return settings;
     }

@@ -19,6 +19,11 @@ public interface Pooler extends AutoCloseable {
     /** Its settings, every value, for the run context. */
     Map<String, String> settings();
 
+    /** Its own secrets (e.g. an admin password), for the scan that keeps them out of logs and reports. */
+    default Map<String, String> secrets() {
+        return Map.of();
+    }
+
     /** The name and version, for the run context. */
     String describe();
 

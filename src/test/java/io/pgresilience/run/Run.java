@@ -57,6 +57,7 @@ public final class Run implements AutoCloseable {
         Map<String, String> all = new LinkedHashMap<>(target.secrets());
         if (lab != null) {
             all.putAll(lab.cluster().secrets());
+            lab.network().pooler().ifPresent(p -> all.putAll(p.secrets()));
         }
         return all;
     }
