@@ -77,6 +77,9 @@ final class FencingDataSource implements DataSource {
         PGProperty.LOGIN_TIMEOUT.set(properties, config.connectTimeoutS());
         PGProperty.SOCKET_TIMEOUT.set(properties, config.has(Defect.NO_SOCKET_TIMEOUT) ? 0 : config.socketTimeoutS());
         PGProperty.TCP_KEEP_ALIVE.set(properties, true);
+        // A query timeout's cancel goes out on a connection of its own, and the query's thread waits for it: pgjdbc's
+        // default (10 s) held a COMMIT caught by a partition for query timeout + 10 s, past the request's bound.
+        PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, config.connectTimeoutS());
         PGProperty.APPLICATION_NAME.set(properties, "reference-gateway");
         if (!config.has(Defect.NO_STATEMENT_TIMEOUT)) {
             PGProperty.OPTIONS.set(properties, "-c statement_timeout=" + config.statementTimeoutMs());
