@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.Base64;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,34 +30,71 @@ class FaultsParity {
         Files.createDirectories(OUT);
         Map<String, SuiteRun> runs = new LinkedHashMap<>();
         Map<String, Map<String, ScenarioResult>> results = new LinkedHashMap<>();
+        Map<String, Map<String, JsonNode>> figures = new LinkedHashMap<>();
         for (String faults : List.of("in-jvm", "toxiproxy")) {
             Path json = OUT.resolve(faults + ".json");
             runs.put(faults, SuiteRun.of(faults, Map.of("faults", faults), json.toString()));
             Map<String, ScenarioResult> byName = new LinkedHashMap<>();
             ScenarioResult.read(json).forEach(r -> byName.put(r.name(), r));
             results.put(faults, byName);
+            figures.put(faults, figures(json));
         }
         TreeSet<String> scenarios = new TreeSet<>();
         results.values().forEach(m -> scenarios.addAll(m.keySet()));
-        List<String> rows = new ArrayList<>(List.of("| scenario | in-JVM proxy | Toxiproxy |", "|---|---|---|"));
+        List<String> rows = new ArrayList<>(List.of("| scenario | in-JVM proxy | Toxiproxy | detect ms (in-JVM / Toxiproxy) "
+                + "| recover ms | RTO ms |", "|---|---|---|---|---|---|"));
         List<String> differences = new ArrayList<>();
         for (String s : scenarios) {
             String a = status(results.get("in-jvm").get(s));
             String b = status(results.get("toxiproxy").get(s));
-            rows.add("| " + s + " | " + a + " | " + b + (a.equals(b) ? "" : " **differs**") + " |");
+            JsonNode fa = figures.get("in-jvm").get(s);
+            JsonNode fb = figures.get("toxiproxy").get(s);
+            rows.add("| " + s + " | " + a + " | " + b + (a.equals(b) ? "" : " **differs**") + " | "
+                    + pair(fa, fb, "detectMs") + " | " + pair(fa, fb, "recoverMs") + " | " + pair(fa, fb, "rtoMs") + " |");
             if (!a.equals(b)) {
                 ScenarioResult r = results.get("toxiproxy").get(s);
                 differences.add(s + ": in-JVM " + a + ", Toxiproxy " + b + (r != null && r.firstError() != null ? " (" + r.firstError() + ")" : ""));
             }
         }
         String table = "# Fault proxies: the suite's own and a real Toxiproxy, same verdicts\n\n"
-                + "Wall time: in-JVM " + runs.get("in-jvm").wallTime().toSeconds() + " s, Toxiproxy "
+                + "Figures as each run measured them (time to detect from the fault, to recover from the heal, RTO from the "
+                + "lost primary; — where the scenario has none). Wall time: in-JVM " + runs.get("in-jvm").wallTime().toSeconds() + " s, Toxiproxy "
                 + runs.get("toxiproxy").wallTime().toSeconds() + " s.\n\n" + String.join("\n", rows) + "\n";
         Files.createDirectories(Path.of("reports"));
         Files.writeString(Path.of("reports", "faults-parity.md"), table);
         System.out.println(table);
         assertThat(runs.get("toxiproxy").passed()).as("scenarios run on Toxiproxy").isNotEmpty();
         assertThat(differences).as("verdicts that differ between the in-JVM proxy and Toxiproxy").isEmpty();
+    }
+
+    /** Each scenario's figures (detect, recover, RTO) from the history it attached to the Cucumber JSON report. */
+    private static Map<String, JsonNode> figures(Path cucumberJson) throws IOException {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        ObjectMapper json = new ObjectMapper();
+        for (JsonNode feature : json.readTree(cucumberJson.toFile())) {
+            for (JsonNode scenario : feature.path("elements")) {
+                for (String part : List.of("steps", "after")) {
+                    for (JsonNode step : scenario.path(part)) {
+                        for (JsonNode e : step.path("embeddings")) {
+                            if ("history.json".equals(e.path("name").asText())) {
+                                out.put(scenario.path("name").asText(), json.readTree(Base64.getDecoder().decode(e.path("data").asText()))
+                                        .path("metrics"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String pair(JsonNode a, JsonNode b, String figure) {
+        return value(a, figure) + " / " + value(b, figure);
+    }
+
+    private static String value(JsonNode metrics, String figure) {
+        return metrics == null || metrics.path(figure).isMissingNode() || metrics.path(figure).isNull() ? "—"
+                : metrics.path(figure).asText();
     }
 
     private static String status(ScenarioResult r) {
