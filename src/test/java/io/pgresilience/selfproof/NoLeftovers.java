@@ -57,19 +57,9 @@ class NoLeftovers {
         if (pgbouncer) {
             options.add("-Dtopology=pgbouncer");
         }
-        Process killed = mvn(killedLog, "@FO-01", options.toArray(String[]::new));
-        await("the killed run is in the middle of a failover scenario").atMost(Duration.ofMinutes(3))
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
-        // Surefire may start its JVM through `/bin/sh -c`: the process to kill is the java one, not its shell.
-        ProcessHandle suiteJvm = killed.toHandle().descendants()
-                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
-                .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
-                .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
-        Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");
-        killed.waitFor();
+        long suiteJvm = killMidFailover(killedLog, Duration.ofMinutes(3), options.toArray(String[]::new));
         List<String> afterKill = leftovers();
-        report("right after SIGKILL of the suite's JVM (pid " + suiteJvm.pid() + ")", afterKill);
+        report("right after SIGKILL of the suite's JVM (pid " + suiteJvm + ")", afterKill);
         assertThat(afterKill).as("a SIGKILL leaves the lab running (else this test proves nothing)").isNotEmpty();
         // Every lab the killed run had started (one per worker, -Dlabs) is among what it left.
         long labsStarted = Files.readString(killedLog).lines().filter(l -> l.matches("pg-resilience: lab \\d+ ready in .*")).count();
@@ -110,16 +100,7 @@ class NoLeftovers {
         boolean toxiproxy = Command.of(engine, "image", "inspect", "localhost/pg-resilience/toxiproxy:2.12.0").run().exitCode() == 0;
         String[] lab = toxiproxy ? new String[] {"-Dlab=containers", "-Dfaults=toxiproxy"} : new String[] {"-Dlab=containers"};
         Path killedLog = logs.resolve("containers-killed.log");
-        Process killed = mvn(killedLog, "@FO-01", lab);
-        await("the killed container run is in the middle of a failover scenario").atMost(Duration.ofMinutes(5))
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> Files.exists(killedLog) && Files.readString(killedLog).contains("the primary fails"));
-        ProcessHandle suiteJvm = killed.toHandle().descendants()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
-                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
-                .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
-        Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");
-        killed.waitFor();
+        killMidFailover(killedLog, Duration.ofMinutes(5), lab);
         List<String> afterKill = containerLeftovers(engine);
         report("of the container lab right after SIGKILL (" + engine + (toxiproxy ? ", Toxiproxy container" : "") + ")", afterKill);
         assertThat(afterKill).as("a SIGKILL leaves the container lab running (else this test proves nothing)")
@@ -132,6 +113,23 @@ class NoLeftovers {
         assertThat(fresh).as("the fresh container run passes").isZero();
         assertThat(containerLeftovers(engine)).as("containers, networks and images left once the fresh run ended").isEmpty();
         assertThat(leftovers()).as("processes and directories left once the fresh run ended").isEmpty();
+    }
+
+    /**
+     * Starts FO-01 in a child `mvn test` and SIGKILLs the suite's JVM once the primary has failed; returns its pid.
+     * Surefire may start its JVM through `/bin/sh -c`: the process to kill is the java one, not its shell.
+     */
+    private static long killMidFailover(Path log, Duration within, String... options) throws Exception {
+        Process killed = mvn(log, "@FO-01", options);
+        await("the killed run is in the middle of a failover scenario").atMost(within).pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.exists(log) && Files.readString(log).contains("the primary fails"));
+        ProcessHandle suiteJvm = killed.toHandle().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .filter(p -> p.info().commandLine().map(c -> c.contains("surefirebooter")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no surefire JVM found under the killed run"));
+        Command.of("kill", "-KILL", Long.toString(suiteJvm.pid())).check("kill -KILL the suite's JVM");
+        killed.waitFor();
+        return suiteJvm.pid();
     }
 
     /** Every container, network and image of the engine that carries the suite's run labels. */
