@@ -22,6 +22,18 @@ Feature: Database Failover
     And writes should resume
     And no data corruption should occur
 
+  # A planned switchover is the maintenance of the user story: the primary hands over to the standby on purpose
+  # (Patroni's switchover where Patroni runs the cluster; elsewhere the operator's clean shutdown and promotion).
+  @switchover @failover
+  Scenario: Planned switchover for maintenance
+    Given the gateway is running with PostgreSQL
+    And background traffic flows through the gateway
+    When the primary hands over to the standby for maintenance
+    Then writes resume on the new primary within the RTO deadline
+    And requests failed for no longer than the switchover's error window
+    And no acknowledged write was lost
+    And no write that failed was applied
+
   @FO-01 @failover
   Scenario Outline: FO-01 Primary failover through <topology>, <replication> replication
     Given the gateway reaches the database through <topology>
@@ -58,7 +70,7 @@ Feature: Database Failover
   @FO-02 @failover
   Scenario: FO-02 Replica lag
     Given the gateway is running with PostgreSQL
-    And the standby lags behind because its replay is paused
+    And the standby falls behind
     When 20 servers are written through the gateway, each read back at once
     Then every read saw the write acknowledged before it
     And the standby has not replayed those writes

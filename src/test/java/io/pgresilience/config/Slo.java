@@ -6,8 +6,8 @@ import java.time.Duration;
 /**
  * What the gateway is held to in every fault scenario, asserted by the judge and shown beside each figure: time to
  * detect (fault → first failed answer, and readiness 503), time to recover (heal → lasting success) and RTO (primary
- * lost → first acknowledged write on the new primary). Each comes from {@code slo.<key>}, overridden per target by
- * {@code slo.<target>.<key>}; detection is the gateway's own pool timeout plus {@code slo.detect-slack-ms}.
+ * lost → first acknowledged write on the new primary). Each comes from {@code slo.<key>}, overridden per deployment by
+ * {@code slo.<topology>.<key>} and per target by {@code slo.<target>.<key>}; detection is the gateway's own pool timeout plus {@code slo.detect-slack-ms}.
  */
 public record Slo(Duration detect, Duration recover, Duration rto) {
 
@@ -17,7 +17,9 @@ public record Slo(Duration detect, Duration recover, Duration rto) {
     }
 
     private static long millis(Settings s, String target, String key) {
-        String v = s.optional("slo." + target + "." + key).orElseGet(() -> s.text("slo." + key));
+        String v = s.optional("slo." + target + "." + key)
+                .or(() -> s.optional("topology").flatMap(t -> s.optional("slo." + t + "." + key)))
+                .orElseGet(() -> s.text("slo." + key));
         try {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {

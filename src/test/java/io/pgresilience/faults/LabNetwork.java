@@ -26,6 +26,8 @@ public final class LabNetwork implements AutoCloseable {
     private FaultProxy vip;
     private Pooler pooler;
     private FaultProxy toPooler;
+    private final Map<String, FaultProxy> replicationInto = new LinkedHashMap<>();
+    private DbCluster cluster;
 
     /**
      * The replication link exists before the cluster (the standby is built to stream through it); the gateway's
@@ -72,13 +74,38 @@ public final class LabNetwork implements AutoCloseable {
         };
     }
 
-    /** The link between primary and standby (for faults on replication). */
+    /**
+     * A replication link in front of one node, for labs where the standby streams from wherever its HA manager says the
+     * leader is (Patroni's connect_address): returns where the others reach the node through it.
+     */
+    public InetSocketAddress replicationEntryTo(String nodeName, String host, int port) {
+        FaultProxy p = maker.start("replication-to-" + nodeName, listen, host, port);
+        replicationInto.put(nodeName, p);
+        return maker.addressInLab(p, seenAs);
+    }
+
+    /** The link the standby streams through now (for faults on replication): into the current primary. */
     public FaultProxy replicationLink() {
-        return replication;
+        if (replicationInto.isEmpty()) {
+            return replication;
+        }
+        FaultProxy p = replicationInto.get(cluster.primary().name());
+        if (p == null) {
+            throw new IllegalStateException("no replication link in front of " + cluster.primary().name());
+        }
+        return p;
+    }
+
+    /** Every replication link, whichever node leads. */
+    public List<FaultProxy> replicationLinks() {
+        List<FaultProxy> out = new ArrayList<>(replicationInto.values());
+        out.add(replication);
+        return out;
     }
 
     /** Adds a proxy in front of every node, and the VIP in front of the primary. */
     public LabNetwork inFrontOf(DbCluster cluster) {
+        this.cluster = cluster;
         for (DbNode node : cluster.nodes()) {
             byNode.put(node.name(), maker.start("to-" + node.name(), listen, node.host(), node.port()));
         }
@@ -146,6 +173,7 @@ public final class LabNetwork implements AutoCloseable {
         if (toPooler != null) {
             out.add(toPooler);
         }
+        out.addAll(replicationInto.values());
         out.add(replication);
         return out;
     }
@@ -154,12 +182,15 @@ public final class LabNetwork implements AutoCloseable {
      * Moves the VIP to a node, as keepalived or HAProxy do after a failover. The VIP routes through the node's own
      * proxy, so a fault on the path to a node stays with that node when the VIP moves away from it.
      */
-    public void pointVipAt(DbNode node) {
+    public String pointVipAt(DbNode node) {
         FaultProxy p = proxyFor(node);
         vip.upstream(p.listenHost(), p.listenPort());
         if (pooler != null) {
             pooler.pointAt(p.listenHost(), p.listenPort());
+            return pooler.poolsTransactions() ? "PgBouncer is re-pointed at " + node.name() + " (config reload)"
+                    : "HAProxy routes to " + node.name() + " (its health check on Patroni)";
         }
+        return "the VIP proxy now points at " + node.name();
     }
 
     /** Every toxic removed, every proxy listening. */

@@ -31,7 +31,15 @@ public interface DbCluster extends AutoCloseable {
     void ensureHealthy();
 
     /** Makes the node the primary (a planned switchover) and the other its standby. */
-    void switchoverTo(DbNode node);
+    default void switchoverTo(DbNode node) {
+        switchoverTo(node, () -> { });
+    }
+
+    /**
+     * A planned switchover; {@code whenPromoted} runs as soon as the node accepts writes (e.g. the VIP moves), before the
+     * old primary has been made its standby.
+     */
+    void switchoverTo(DbNode node, Runnable whenPromoted);
 
     /** Synchronous replication to the standby (synchronous_standby_names = '*'), or asynchronous. */
     void synchronousReplication(boolean on);
@@ -40,6 +48,19 @@ public interface DbCluster extends AutoCloseable {
 
 
     String postgresVersion();
+
+    /**
+     * Why a crash of the primary after the replication link broke cannot be failed over in this lab, if it cannot (an HA
+     * manager that promotes only a synchronous standby it can still reach).
+     */
+    default java.util.Optional<String> whyNoFailoverAfterReplicationBreaks() {
+        return java.util.Optional.empty();
+    }
+
+    /** Why this lab cannot have two writable nodes at once, if it cannot (an HA manager that fences). */
+    default java.util.Optional<String> whyNoSplitBrain() {
+        return java.util.Optional.empty();
+    }
 
     /** One line for reports: nodes, roles, replication mode. */
     String topology();

@@ -28,6 +28,11 @@ public interface DbNode {
     /** Ends recovery: this standby becomes a primary on a new timeline. */
     void promote();
 
+    /** Who promoted it, for the evidence: "by pg_ctl promote", or the HA manager's own log line. */
+    default String howPromoted() {
+        return "by pg_ctl promote";
+    }
+
     boolean isRunning();
 
     boolean isInRecovery();

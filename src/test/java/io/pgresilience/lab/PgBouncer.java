@@ -187,6 +187,11 @@ public final class PgBouncer implements Pooler {
     }
 
     @Override
+    public boolean poolsTransactions() {
+        return "transaction".equals(settings.get("pool_mode")) || "statement".equals(settings.get("pool_mode"));
+    }
+
+    @Override
     public Map<String, String> secrets() {
         return Map.of("PgBouncer admin password", adminPassword);
     }

@@ -3,8 +3,9 @@ package io.pgresilience.lab;
 import java.util.Map;
 
 /**
- * A connection pooler between the gateway and the primary (PgBouncer): the gateway connects to it, it connects to the
- * database. On a failover it is re-pointed at the new primary, the way an operator (or an operator's controller) does.
+ * A hop between the gateway and the primary: a connection pooler (PgBouncer), re-pointed at the new primary on a failover
+ * the way an operator does, or a router that follows the HA manager's leader by itself (HAProxy in front of Patroni).
+ * The gateway connects to it, it connects to the database.
  */
 public interface Pooler extends AutoCloseable {
 
@@ -13,8 +14,16 @@ public interface Pooler extends AutoCloseable {
 
     int port();
 
-    /** Sends its server connections to this address from now on (a config reload; server connections are renewed). */
+    /**
+     * Sends its server connections to this address from now on (a config reload; server connections are renewed), or,
+     * for a router that follows the leader by itself, waits until it does.
+     */
     void pointAt(String host, int port);
+
+    /** Whether it hands server connections to other clients between transactions (transaction pooling). */
+    default boolean poolsTransactions() {
+        return false;
+    }
 
     /** Its settings, every value, for the run context. */
     Map<String, String> settings();

@@ -59,8 +59,13 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
         }
     }
 
+    /** What a lab does before its repair (e.g. put its HA manager back in charge); nothing by default. */
+    protected void beforeRepair() {
+    }
+
     @Override
     public void ensureHealthy() {
+        beforeRepair();
         List<N> writable = writable();
         if (writable.isEmpty()) {
             // A scenario stopped the primary and failed before starting it again: start what is down.
@@ -91,7 +96,7 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
     }
 
     @Override
-    public void switchoverTo(DbNode target) {
+    public void switchoverTo(DbNode target, Runnable whenPromoted) {
         DbNode primary = primary();
         if (target == primary) {
             return;
@@ -100,6 +105,7 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
         primary.stop(StopMode.FAST);
         target.promote();
         target.pollQueryUntil("postgres", "SELECT pg_is_in_recovery()", "f");
+        whenPromoted.run();
         rebuild(nodeOf(primary), nodeOf(target));
         target.waitForCatchup(primary);
     }
@@ -120,9 +126,14 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
     }
 
     private void setSynchronous(DbNode primary, boolean on) {
+        applySynchronous(primary, on);
+        synchronous = on;
+    }
+
+    /** Turns synchronous replication on or off on the primary (synchronous_standby_names, unless a manager owns it). */
+    protected void applySynchronous(DbNode primary, boolean on) {
         primary.execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = '" + (on ? "*" : "") + "'");
         primary.execute("postgres", "SELECT pg_reload_conf()");
-        synchronous = on;
     }
 
     /** Running, replaying (not paused, no apply delay) and streaming from this primary. */

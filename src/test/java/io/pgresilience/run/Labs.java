@@ -6,6 +6,8 @@ import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.Deployment;
 import io.pgresilience.lab.PgBouncer;
+import io.pgresilience.lab.ha.HAProxy;
+import io.pgresilience.lab.ha.PatroniCluster;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.support.LabException;
 
@@ -49,11 +51,43 @@ public final class Labs {
         };
     }
 
+    /**
+     * etcd, two Patroni nodes (each streaming from the leader through a replication link in front of it), the fault
+     * proxies in front of the nodes, and HAProxy routing to the leader through them.
+     */
+    private static Lab patroni(Settings settings, LabDirectory directory, Deadlines deadlines, PgBinaries bin, OsUser user) {
+        LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
+        try {
+            PatroniCluster cluster = PatroniCluster.start(directory, bin, user, deadlines, settings.withPrefix("patroni."),
+                    settings.millis("deadline.ha-settle-ms"), (node, port) -> network.replicationEntryTo(node, "127.0.0.1", port));
+            try {
+                network.inFrontOf(cluster);
+                List<HAProxy.Backend> backends = cluster.nodes().stream().map(n -> {
+                    var link = network.proxyFor(n);
+                    return new HAProxy.Backend(n.name(), link.listenHost(), link.listenPort(), cluster.restPortOf(n));
+                }).toList();
+                network.behind(HAProxy.start(directory, user, deadlines, settings.withPrefix("haproxy."), backends), cluster.primary());
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
+            return new Lab("embedded", cluster, network, false);
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
+        }
+    }
+
     private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines, Deployment deployment) {
         PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
         OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
         if (deployment == Deployment.PGBOUNCER) {
             PgBouncer.locate(); // missing: one line, before anything starts
+        }
+        if (deployment == Deployment.PATRONI) {
+            PatroniCluster.requirePrograms();
+            HAProxy.locate();
+            return patroni(settings, directory, deadlines, bin, user);
         }
         LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
         try {

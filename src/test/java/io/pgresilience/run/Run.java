@@ -162,12 +162,13 @@ public final class Run implements AutoCloseable {
             labFacts.put("fault proxies", lab.network().proxies());
             Deployment deployment = Deployment.of(settings.text("topology"));
             labFacts.put("deployment (-Dtopology=" + deployment.key() + ")", deployment.phrase());
-            lab.network().pooler().ifPresent(p -> labFacts.put("pooler", p.describe() + "; " + p.settings().entrySet().stream()
-                    .map(e -> e.getKey() + " = " + e.getValue()).collect(java.util.stream.Collectors.joining(", "))
-                    + (target.name().equals("reference") ? "; the gateway's statement_timeout is set on its role" : "")));
+            lab.network().pooler().ifPresent(p -> labFacts.put(p.poolsTransactions() ? "pooler" : "router", p.describe() + "; "
+                    + p.settings().entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
+                    .collect(java.util.stream.Collectors.joining(", "))
+                    + (target.name().equals("reference") && p.poolsTransactions() ? "; the gateway's statement_timeout is set on its role" : "")));
             labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
-                    + defaultTopology().phrase() + (lab.network().pooler().isPresent() ? " (PgBouncer)"
-                    : " (FO-01 runs both topologies and both replication modes)"));
+                    + defaultTopology().phrase() + lab.network().pooler().map(p -> " (" + p.describe().split(" ")[0] + ")")
+                    .orElse(" (FO-01 runs both topologies and both replication modes)"));
         }
         return labFacts;
     }
@@ -203,8 +204,9 @@ public final class Run implements AutoCloseable {
     /** Why the gateway cannot be given this topology in this run's deployment, if it cannot. */
     public java.util.Optional<String> cannotReach(Topology topology) {
         if (lab != null && lab.network().pooler().isPresent() && topology != Topology.SINGLE_HOST) {
-            return java.util.Optional.of("the gateway reaches the database through PgBouncer (-Dtopology=pgbouncer), one "
-                    + "address: " + topology.phrase() + " means nothing there");
+            return java.util.Optional.of("the gateway reaches the database through " + lab.network().pooler().get().describe()
+                    .split(" ")[0] + " (-Dtopology=" + settings.text("topology") + "), one address: " + topology.phrase()
+                    + " means nothing there");
         }
         return java.util.Optional.empty();
     }

@@ -13,6 +13,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import org.opentest4j.TestAbortedException;
 import static org.hamcrest.Matchers.not;
 
 import io.cucumber.java.ParameterType;
@@ -104,6 +106,9 @@ public class FailoverSteps {
 
     @When("the replication link to the standby breaks")
     public void theReplicationLinkBreaks() {
+        lab.cluster().whyNoFailoverAfterReplicationBreaks().ifPresent(why -> {
+            throw new TestAbortedException("not run in this deployment: " + why);
+        });
         DbNode primary = lab.primary();
         long before = gateway.evidence().history().now();
         faults.breakReplication();
@@ -148,12 +153,53 @@ public class FailoverSteps {
     public void replicaIsPromoted() {
         gateway.evidence().healing("promoting " + newPrimary.name());
         newPrimary.promote();
-        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted (pg_ctl promote)");
-        if (gateway.target().topology() == Topology.SINGLE_HOST) {
-            lab.pointVipAt(newPrimary);
-            gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
-        }
+        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted " + newPrimary.howPromoted());
+        followThePrimary();
         gateway.evidence().heal("a new primary accepts writes");
+    }
+
+    /** The one address a single-host gateway knows leads to the new primary (a VIP, a pooler, a router). */
+    private void followThePrimary() {
+        if (gateway.target().topology() == Topology.SINGLE_HOST) {
+            gateway.evidence().event("vip", lab.pointVipAt(newPrimary));
+        }
+    }
+
+    // --- US-3: planned switchover ------------------------------------------------------------------------------
+
+    @When("the primary hands over to the standby for maintenance")
+    public void thePrimaryHandsOverToTheStandby() {
+        lab.rememberPrimary(lab.primary());
+        newPrimary = lab.standby();
+        gateway.evidence().fault("planned switchover from " + lab.oldPrimary().name() + " to " + newPrimary.name());
+        lab.cluster().switchoverTo(newPrimary, () -> {
+            gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted " + newPrimary.howPromoted());
+            followThePrimary();
+            gateway.evidence().heal(newPrimary.name() + " is the primary");
+        });
+        gateway.evidence().event("standby", lab.oldPrimary().name() + " streams from " + newPrimary.name());
+    }
+
+    @Then("requests failed for no longer than the switchover's error window")
+    public void requestsFailedForNoLongerThanTheErrorWindow() {
+        gateway.letRecoveryShow();
+        History h = gateway.evidence().history();
+        long began = h.first(History.FAULT).orElseThrow();
+        List<Operation> failed = h.operations().stream().filter(o -> o.endMs() >= began && !o.ok()).toList();
+        long window = failed.isEmpty() ? 0 : failed.stream().mapToLong(Operation::endMs).max().orElseThrow()
+                - failed.stream().mapToLong(Operation::startMs).min().orElseThrow();
+        long limit = gateway.settings().millis("slo.switchover-window-ms").toMillis();
+        gateway.evidence().note("switchover error window (first failed request to the end of the last)", window + " ms ("
+                + failed.size() + " requests failed; SLO " + limit + " ms)");
+        assertThat("the switchover's error window in ms, from the first failed request to the end of the last ("
+                + failed.size() + " failed: " + writesSince(h, began) + ")", window, lessThanOrEqualTo(limit));
+    }
+
+    @Then("no acknowledged write was lost")
+    public void noAcknowledgedWriteWasLostInTheSwitchover() {
+        Verdict v = judgeWrites(newPrimary);
+        gateway.evidence().note("RPO (acknowledged writes lost)", v.lost().size() + " — a planned switchover promises 0");
+        assertThat("acknowledged writes missing from the new primary", v.lost(), is(empty()));
     }
 
     @Then("gateway should reconnect to new primary")
@@ -266,7 +312,7 @@ public class FailoverSteps {
 
     // --- FO-02 -------------------------------------------------------------------------------------------------
 
-    @Given("the standby lags behind because its replay is paused")
+    @Given("the standby falls behind")
     public void theStandbyLagsBehind() {
         faults.standbyFallsBehind(lab.standby());
     }
@@ -313,6 +359,9 @@ public class FailoverSteps {
 
     @Given("the primary is the first host the gateway knows")
     public void thePrimaryIsTheFirstHost() {
+        lab.cluster().whyNoSplitBrain().ifPresent(why -> {
+            throw new TestAbortedException("not run in this deployment: " + why);
+        });
         DbNode first = lab.cluster().nodes().get(0);
         if (lab.primary() != first) {
             lab.cluster().switchoverTo(first);
@@ -334,11 +383,9 @@ public class FailoverSteps {
         lab.oldPrimary().waitForCatchup(newPrimary);
         gateway.evidence().healing("promoting " + newPrimary.name());
         newPrimary.promote();
-        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted; " + lab.oldPrimary().name() + " still runs as a primary");
-        if (gateway.target().topology() == Topology.SINGLE_HOST) {
-            lab.pointVipAt(newPrimary);
-            gateway.evidence().event("vip", "the VIP proxy now points at " + newPrimary.name());
-        }
+        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted " + newPrimary.howPromoted() + "; "
+                + lab.oldPrimary().name() + " still runs as a primary");
+        followThePrimary();
         // The database is usable again through the new primary: readiness may turn 200 from here, partition or not.
         gateway.evidence().heal("a new primary accepts writes");
         writesResumeOnTheNewPrimary();

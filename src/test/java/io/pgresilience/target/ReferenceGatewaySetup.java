@@ -70,7 +70,7 @@ public final class ReferenceGatewaySetup {
         List<FaultProxy> proxies = network.entryForGateway(topology == Topology.MULTI_HOST);
         return "jdbc:postgresql://" + proxies.stream().map(network::addressForGateway)
                 .collect(Collectors.joining(",")) + "/" + cluster.database() + "?targetServerType=primary"
-                + (network.pooler().isPresent() ? "&prepareThreshold=0" : "");
+                + (network.pooler().filter(p -> p.poolsTransactions()).isPresent() ? "&prepareThreshold=0" : "");
     }
 
     /**
@@ -78,7 +78,7 @@ public final class ReferenceGatewaySetup {
      * operator sets them on the gateway's role instead, as done here; without a pooler the role carries none.
      */
     public void applyRoleSettings() {
-        boolean viaRole = network.pooler().isPresent() && !settings.text("gateway.defects").contains("no-statement-timeout");
+        boolean viaRole = network.pooler().filter(p -> p.poolsTransactions()).isPresent() && !settings.text("gateway.defects").contains("no-statement-timeout");
         cluster.primary().execute(cluster.database(), "ALTER ROLE " + cluster.gatewayRole()
                 + (viaRole ? " SET statement_timeout = " + settings.integer("gateway.statement-timeout-ms") : " RESET statement_timeout"));
     }

@@ -218,16 +218,17 @@ public final class Faults {
         return s;
     }
 
-    /** The standby falls behind: it keeps receiving WAL but replays none of it (pg_wal_replay_pause). */
+    /**
+     * The standby falls behind: the WAL the primary writes no longer reaches it (a blackhole on its replication link), so
+     * it applies nothing new. (Pausing its replay would do the same in a plain lab, but an HA manager such as Patroni
+     * resumes a paused replay and strips a replay delay from the standby's own settings at once.)
+     */
     public void standbyFallsBehind(DbNode standby) {
-        onEnd(standby.name() + " replays again", () -> {
-            if (standby.isRunning() && standby.isInRecovery()) {
-                standby.execute("postgres", "SELECT pg_wal_replay_resume()");
-            }
-        });
-        standby.query("postgres", "SELECT pg_wal_replay_pause()::text");
-        standby.pollQueryUntil("postgres", "SELECT pg_get_wal_replay_pause_state()", "paused");
-        evidence.fault("replay paused on the standby " + standby.name() + " (pg_wal_replay_pause)");
+        FaultProxy link = session.network().replicationLink();
+        onEnd("the replication link mended", this::healAll);
+        link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("standby_behind_up"));
+        link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("standby_behind_down"));
+        evidence.fault("the standby " + standby.name() + " receives no WAL: timeout=0 both ways on its replication link");
     }
 
     /**
@@ -244,10 +245,10 @@ public final class Faults {
 
     /** Undo every network fault; the safety net after each scenario's undos, also of a failed one. */
     public void healAll() {
-        FaultProxy replication = session.network().replicationLink();
-        boolean cut = replication.toxics().stream().anyMatch(t -> t.type() == ToxicType.TIMEOUT);
+        List<FaultProxy> cut = session.network().replicationLinks().stream()
+                .filter(link -> link.toxics().stream().anyMatch(t -> t.type() == ToxicType.TIMEOUT)).toList();
         session.network().healAll();
-        if (cut) {
+        for (FaultProxy replication : cut) {
             // The blackhole dropped bytes of the WAL stream: the standby would wait for the rest until its
             // wal_receiver_timeout. Closing the link's connections lets it reconnect at once.
             replication.disable();

@@ -69,8 +69,8 @@ public final class LabWorld {
     }
 
     /** The single host the gateway is given now leads to the node (the VIP's proxy is re-pointed). */
-    public void pointVipAt(DbNode node) {
-        session.network().pointVipAt(node);
+    public String pointVipAt(DbNode node) {
+        return session.network().pointVipAt(node);
     }
 
     public GatewaySessions gatewaySessionsOn(DbNode node) {

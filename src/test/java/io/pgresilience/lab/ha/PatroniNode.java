@@ -1,0 +1,311 @@
+package io.pgresilience.lab.ha;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgresilience.lab.Deadlines;
+import io.pgresilience.lab.DbNode;
+import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.PgBinaries;
+import io.pgresilience.lab.SqlVerbs;
+import io.pgresilience.lab.StopMode;
+import io.pgresilience.support.Command;
+import io.pgresilience.support.LabException;
+import io.pgresilience.support.OsUser;
+import io.pgresilience.support.Wait;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A PostgreSQL server managed by its own Patroni (Debian's patroni): Patroni starts it, makes it the leader or a
+ * replica, fails it over and rebuilds it. The suite's verbs say what happens to the server and leave the decisions to
+ * Patroni: a crash is a crash (Patroni fails over, {@code primary_start_timeout: 0}); an orderly stop is the operator's
+ * maintenance (Patroni paused first, so that it neither restarts the server nor fails over); "promote" waits for
+ * Patroni to elect this node.
+ */
+public final class PatroniNode extends SqlVerbs {
+
+    public static final String SUPERUSER = "postgres";
+    private static final String HOST = "127.0.0.1";
+
+    private final String name;
+    private final int port;
+    private final int restPort;
+    private final Path home;
+    private final Path data;
+    private final Path config;
+    private final PgBinaries bin;
+    private final OsUser user;
+    private final String password;
+    private final PatroniApi api;
+    private final LabProcess patroni;
+
+    PatroniNode(String name, int port, int restPort, Path home, PgBinaries bin, OsUser user, String superuserPassword,
+                Deadlines deadlines, LabDirectory directory) {
+        super(deadlines);
+        this.name = name;
+        this.port = port;
+        this.restPort = restPort;
+        this.home = home;
+        this.data = home.resolve("data");
+        this.config = home.resolve("patroni.yml");
+        this.bin = bin;
+        this.user = user;
+        this.password = superuserPassword;
+        this.api = new PatroniApi(restPort, deadlines.operation());
+        this.patroni = new LabProcess("patroni-" + name, List.of(PatroniCluster.locate().toString(), config.toString()),
+                home.resolve("patroni.log"), directory, user);
+    }
+
+    /** Writes its patroni.yml; the passwords stay in the lab's directory (mode 0700, the lab user's), never in a log. */
+    void configure(String yaml) {
+        try {
+            Files.createDirectories(home);
+            Files.writeString(config, yaml, StandardCharsets.UTF_8);
+            user.own(home);
+            Command.of("chmod", "-R", "go-rwx", home.toString()).check("chmod " + home);
+        } catch (IOException e) {
+            throw new LabException("cannot write " + config + ": " + e.getMessage(), e);
+        }
+    }
+
+    void launch() {
+        patroni.start();
+    }
+
+    /** Patroni itself runs (it may have been stopped, or its process died with a killed run). */
+    void ensureManaged() {
+        if (!patroni.isAlive()) {
+            launch();
+        }
+    }
+
+    PatroniApi api() {
+        return api;
+    }
+
+    int restPort() {
+        return restPort;
+    }
+
+    Path data() {
+        return data;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String host() {
+        return HOST;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    /** Its state as Patroni reports it ("running", "stopped", "starting", …) with its role, or why it does not answer. */
+    String state() {
+        try {
+            JsonNode s = api.get("/patroni");
+            return s.path("state").asText("?") + " as " + s.path("role").asText("?") + (s.path("pause").asBoolean(false) ? " (paused)" : "");
+        } catch (LabException e) {
+            return "Patroni does not answer";
+        }
+    }
+
+    /**
+     * The server runs again: after a maintenance stop it is started by hand with the options Patroni gave it (from
+     * postmaster.opts, as {@code pg_ctl restart} does) and Patroni is resumed; otherwise Patroni starts it.
+     */
+    @Override
+    public void start() {
+        ensureManaged();
+        if (isRunning()) {
+            return;
+        }
+        if (paused()) {
+            Command.Result r = pg("pg_ctl", "-D", data.toString(), "-l", patroni.log().toString(), "-w", "-t",
+                    Long.toString(deadlines.operation().toSeconds()), "restart").run();
+            if (!r.ok()) {
+                throw new LabException("PostgreSQL node " + name + " did not start: " + Command.lastLines(r.output(), 4));
+            }
+            Wait.until("Patroni on " + name + " sees its server running", deadlines.operation(), deadlines.poll(),
+                    this::state, s -> s.startsWith("running"));
+            api.patchConfig("{\"pause\": false}");
+        }
+        Wait.until(name + " accepts connections", deadlines.operation(), deadlines.poll(), () -> {
+            patroni.checkAlive("starting " + name);
+            return isRunning() && accepts();
+        }, Boolean.TRUE::equals);
+    }
+
+    private boolean paused() {
+        try {
+            return api.get("/patroni").path("pause").asBoolean(false);
+        } catch (LabException e) {
+            return false;
+        }
+    }
+
+    private boolean accepts() {
+        try (Connection c = connect("postgres")) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /**
+     * FAST: the operator's maintenance — Patroni paused (so it neither restarts the server nor fails over), then an
+     * orderly shutdown. IMMEDIATE: a crash; Patroni notices and fails over to the standby.
+     */
+    @Override
+    public void stop(StopMode mode) {
+        if (mode != StopMode.IMMEDIATE) {
+            api.patchConfig("{\"pause\": true}");
+            Wait.until("Patroni on " + name + " is paused", deadlines.operation(), deadlines.poll(), this::paused, Boolean.TRUE::equals);
+        }
+        long waitS = mode == StopMode.IMMEDIATE ? Math.max(1, deadlines.immediateStopGrace().toSeconds())
+                : deadlines.operation().toSeconds();
+        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-m", mode.pgCtl(), "-w", "-t", Long.toString(waitS), "stop").run();
+        if (r.ok() || !isRunning()) {
+            return;
+        }
+        if (mode == StopMode.IMMEDIATE) {
+            long pid = postmasterPid();
+            System.err.println("pg-resilience: " + name + " still up " + waitS + " s after pg_ctl stop -m immediate; SIGKILL to its postmaster " + pid);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            Wait.until(name + " is gone", deadlines.operation(), deadlines.poll(), () -> !isRunning(), Boolean.TRUE::equals);
+            return;
+        }
+        throw new LabException("stopping " + name + " failed (exit " + r.exitCode() + "): " + Command.lastLines(r.output(), 6));
+    }
+
+    private long postmasterPid() {
+        try {
+            return Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Patroni restarts the server (POST /restart), as an operator's patronictl restart. */
+    @Override
+    public void restart() {
+        ensureManaged();
+        api.post("/restart", "{}");
+        Wait.until(name + " accepts connections after its restart", deadlines.operation(), deadlines.poll(),
+                () -> isRunning() && accepts(), Boolean.TRUE::equals);
+    }
+
+    /**
+     * Nobody promotes by hand here: waits until Patroni has elected this node and its server accepts writes
+     * (GET /primary answers 200), within the lab's deadline; says who Patroni chose instead otherwise.
+     */
+    @Override
+    public void promote() {
+        Integer status = Wait.until("Patroni elects " + name + " leader", deadlines.operation(), deadlines.poll(),
+                () -> {
+                    patroni.checkAlive("electing a leader");
+                    return api.status("/primary");
+                }, s -> s == 200, false);
+        if (status == null || status != 200) {
+            throw new LabException("Patroni did not make " + name + " the leader within " + deadlines.operation().toMillis()
+                    + " ms; " + name + " is " + state());
+        }
+        Wait.until(name + " accepts writes", deadlines.operation(), deadlines.poll(), () -> !isInRecovery(), Boolean.TRUE::equals);
+    }
+
+    @Override
+    public String howPromoted() {
+        return log().lines().filter(l -> l.contains("promoted self to leader") || l.contains("manual failover: promot"))
+                .reduce((a, b) -> b).map(l -> "by Patroni: " + l.strip()).orElse("by Patroni");
+    }
+
+    @Override
+    public boolean isRunning() {
+        return Files.exists(data.resolve("PG_VERSION")) && pg("pg_ctl", "-D", data.toString(), "status").run().ok();
+    }
+
+    /** Patroni rebuilds it from the leader (POST /reinitialize: a fresh base backup), as patronictl reinit does. */
+    @Override
+    public void rebuildAsStandbyOf(DbNode primary, InetSocketAddress streamFrom) {
+        ensureManaged();
+        Wait.until("Patroni on " + name + " takes a reinitialize", deadlines.operation(), deadlines.poll(), () -> {
+            try {
+                api.post("/reinitialize", "{\"force\": true}");
+                return true;
+            } catch (LabException e) {
+                return false;
+            }
+        }, Boolean.TRUE::equals);
+    }
+
+    @Override
+    public Connection connect(String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", SUPERUSER);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "3");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("ApplicationName", "pg-resilience-lab");
+        return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/" + database, props);
+    }
+
+    /** Patroni's log, with its PostgreSQL's own lines (Patroni passes the server's output through). */
+    @Override
+    public String log() {
+        try {
+            return Files.exists(patroni.log()) ? Files.readString(patroni.log(), StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    String tail(int lines) {
+        return patroni.tail(lines);
+    }
+
+    void checkAlive(String doing) {
+        patroni.checkAlive(doing);
+    }
+
+    /** Patroni first (it would restart the server), then the server, then its data. */
+    void teardown() {
+        patroni.close();
+        if (Files.exists(data.resolve("postmaster.pid"))) {
+            pg("pg_ctl", "-D", data.toString(), "-m", "immediate", "-w", "-t", "10", "stop").run();
+        }
+        if (Files.exists(home)) {
+            Command.of("rm", "-rf", home.toString()).check("removing " + home);
+        }
+    }
+
+    private Command pg(String program, String... args) {
+        List<String> argv = new ArrayList<>();
+        argv.add(bin.path(program));
+        argv.addAll(List.of(args));
+        return Command.of(user.wrap(argv)).timeout(deadlines.operation().plusSeconds(10));
+    }
+
+    Map<String, String> describe() {
+        return Map.of("REST API", api.base(), "PostgreSQL", HOST + ":" + port);
+    }
+
+    @Override
+    public String toString() {
+        return name + "@" + HOST + ":" + port;
+    }
+}
