@@ -211,6 +211,30 @@ public final class Run implements AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * A query as the gateway's role through the pooler or router succeeds (it may still refuse logins after a failed
+     * server connect, or route to the old primary): the gateway is not restarted into a hop that is not ready.
+     */
+    private void awaitQueriesThrough(io.pgresilience.lab.Pooler hop) {
+        DbCluster c = lab.cluster();
+        String url = "jdbc:postgresql://" + hop.host() + ":" + hop.port() + "/" + c.database()
+                + "?prepareThreshold=0&connectTimeout=2&socketTimeout=5&ApplicationName=pg-resilience-lab";
+        String last = io.pgresilience.support.Wait.until("a query as " + c.gatewayRole() + " through " + hop.describe(),
+                Duration.ofMillis(settings.integer("deadline.lab-ms")), Duration.ofMillis(settings.integer("poll.interval-ms")), () -> {
+                    try (java.sql.Connection conn = java.sql.DriverManager.getConnection(url, c.gatewayRole(), c.gatewayPassword());
+                         java.sql.Statement st = conn.createStatement()) {
+                        st.execute("SELECT 1");
+                        return "";
+                    } catch (java.sql.SQLException e) {
+                        return e.getMessage();
+                    }
+                }, String::isEmpty, false);
+        if (!last.isEmpty()) {
+            throw new LabException("no query gets through " + hop.describe() + " within " + settings.text("deadline.lab-ms")
+                    + " ms; last: " + last);
+        }
+    }
+
     /** Undo what the last scenario left, then make the gateway ready in the topology this scenario wants. */
     public void prepareScenario(Topology topology) {
         if (lab == null) {
@@ -219,6 +243,7 @@ public final class Run implements AutoCloseable {
         lab.network().healAll();
         lab.cluster().ensureHealthy();
         lab.network().pointVipAt(lab.cluster().primary());
+        lab.network().pooler().ifPresent(this::awaitQueriesThrough);
         target.prepare(topology);
     }
 
