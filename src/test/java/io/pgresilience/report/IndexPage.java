@@ -79,15 +79,26 @@ public final class IndexPage {
                 continue;
             }
             h.append("<ul class=\"scen\">\n");
-            for (ScenarioResult r : mine) {
-                String uid = uids.get(r.name());
+            for (String name : mine.stream().map(ScenarioResult::name).distinct().toList()) {
+                List<ScenarioResult> runs = mine.stream().filter(r -> r.name().equals(name)).toList();
+                ScenarioResult r = runs.get(0);
+                h.append("<li>");
+                for (ScenarioResult run : runs) {
+                    String uid = uids.get(run.topology() == null ? name : name + " [" + run.topology() + "]");
+                    String link = uid == null ? "site/index.html" : "site/index.html#testresult/" + uid;
+                    h.append("<a class=\"pill ").append(run.status()).append("\" href=\"").append(link).append("\">")
+                            .append(run.topology() == null ? "" : esc(run.topology()) + ": ").append(run.status()).append("</a> ");
+                }
+                String uid = uids.get(r.topology() == null ? name : name + " [" + r.topology() + "]");
                 String link = uid == null ? "site/index.html" : "site/index.html#testresult/" + uid;
-                h.append("<li><span class=\"pill ").append(r.status()).append("\">").append(r.status()).append("</span> ")
-                        .append(r.has("@story") ? "<b>story</b> · " : "")
-                        .append("<a href=\"").append(link).append("\">").append(esc(r.name())).append("</a>")
+                h.append(r.has("@story") ? "<b>story</b> · " : "")
+                        .append("<a href=\"").append(link).append("\">").append(esc(name)).append("</a>")
                         .append(" <small>(<a href=\"").append(AllureMetadata.PLAN_URL).append("\">plan</a>)</small>");
-                if (r.firstError() != null && !r.status().equals("passed")) {
-                    h.append("<div class=\"err\">").append(esc(abbreviate(r.firstError(), 240))).append("</div>");
+                for (ScenarioResult run : runs) {
+                    if (run.firstError() != null && !run.status().equals("passed")) {
+                        h.append("<div class=\"err\">").append(run.topology() == null ? "" : esc(run.topology()) + ": ")
+                                .append(esc(abbreviate(run.firstError(), 240))).append("</div>");
+                    }
                 }
                 h.append("</li>\n");
             }
@@ -96,8 +107,13 @@ public final class IndexPage {
 
         h.append("<h2>Test Matrix</h2><p>The plan's matrix: each test case, the areas it covers, where it runs. A cell shows ")
                 .append("this run's result; “not run” cells are never shown green. The Docker column runs with ")
-                .append("<code>-Dlab=containers</code>; no Kubernetes lab exists in this suite.</p>\n");
+                .append("<code>-Dlab=containers</code>; no Kubernetes lab exists in this suite. ")
+                .append(topologies(results).isEmpty() ? "Topology of this run: <b>" + esc(topologyOf(context))
+                        + "</b> (<code>-Dtopology=direct|pgbouncer|patroni|all</code>)."
+                        : "This run covers several topologies (<code>-Dtopology=all</code>): a column each; the area columns "
+                        + "sum them up.").append("</p>\n");
         h.append(matrix(results, context));
+        h.append(figures(results, context));
 
         h.append(conformance(file.resolveSibling("conformance.json")));
 
@@ -160,11 +176,70 @@ public final class IndexPage {
         return t.toString();
     }
 
+    /** The topology of a run of one, from its run context ("deployment (-Dtopology=pgbouncer)"). */
+    static String topologyOf(Map<String, String> context) {
+        return context.keySet().stream().filter(k -> k.startsWith("deployment (-Dtopology=")).findFirst()
+                .map(k -> k.substring("deployment (-Dtopology=".length(), k.length() - 1)).orElse("direct");
+    }
+
+    /** The topologies of a run of several (-Dtopology=all), in run order; empty for a run of one. */
+    static List<String> topologies(List<ScenarioResult> results) {
+        return results.stream().map(ScenarioResult::topology).filter(java.util.Objects::nonNull).distinct().toList();
+    }
+
+    /** What a set of runs of one test case came to: "passed", "failed (1 of 5)", "3 passed, 2 skipped", … */
+    private static String summary(List<ScenarioResult> mine) {
+        long p = mine.stream().filter(r -> r.status().equals("passed")).count();
+        long f = mine.stream().filter(r -> r.status().equals("failed")).count();
+        long k = mine.size() - p - f;
+        return mine.isEmpty() ? "not in this run"
+                : f > 0 ? "failed" + (mine.size() > 1 ? " (" + f + " of " + mine.size() + ")" : "")
+                : k == 0 ? "passed" : p == 0 ? "skipped" : p + " passed, " + k + " skipped";
+    }
+
+    private static String css(String cell) {
+        return cell.startsWith("failed") ? "failed" : cell.equals("passed") ? "passed" : "notrun";
+    }
+
+    /** Each fault scenario's figures, per topology: time to detect, recover, RTO, writes lost, a switchover's window. */
+    private static String figures(List<ScenarioResult> results, Map<String, String> context) {
+        List<String> tops = topologies(results);
+        List<String> columns = tops.isEmpty() ? List.of(topologyOf(context)) : tops;
+        List<String> names = results.stream().filter(r -> !r.figures().isEmpty()).map(ScenarioResult::name).distinct().toList();
+        if (names.isEmpty()) {
+            return "";
+        }
+        StringBuilder t = new StringBuilder("<h2>Figures").append(tops.isEmpty() ? "" : " by topology")
+                .append("</h2><p>From each fault scenario's history: time to detect (fault → first failed answer), to recover ")
+                .append("(heal → lasting success), RTO (primary lost → first acknowledged write), acknowledged writes lost, and a ")
+                .append("switchover's error window. The SLOs each was judged against are in the scenario's evidence.</p>")
+                .append("<table><tr><th>scenario</th>");
+        columns.forEach(c -> t.append("<th>").append(esc(c)).append("</th>"));
+        t.append("</tr>\n");
+        for (String name : names) {
+            t.append("<tr><th>").append(esc(name)).append("</th>");
+            for (String c : columns) {
+                ScenarioResult r = results.stream().filter(x -> x.name().equals(name)
+                        && (tops.isEmpty() || c.equals(x.topology()))).findFirst().orElse(null);
+                String cell = r == null ? "—" : r.figures().isEmpty() ? r.status()
+                        : r.figures().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                        .collect(java.util.stream.Collectors.joining(" · "));
+                t.append("<td class=\"").append(r == null ? "notrun" : r.status()).append("\">").append(esc(cell)).append("</td>");
+            }
+            t.append("</tr>\n");
+        }
+        return t.append("</table>\n").toString();
+    }
+
     private static String matrix(List<ScenarioResult> results, Map<String, String> context) throws IOException {
         String[] columns = {"Connection", "Pool", "Failover", "Transaction", "Docker", "K8s"};
+        List<String> tops = topologies(results);
         StringBuilder t = new StringBuilder("<table><tr><th>Test case</th>");
         for (String c : columns) {
             t.append("<th>").append(c).append("</th>");
+        }
+        for (String top : tops) {
+            t.append("<th>topology ").append(esc(top)).append("</th>");
         }
         t.append("</tr>\n");
         boolean containers = "containers".equals(context.get("lab"));
@@ -172,12 +247,7 @@ public final class IndexPage {
             String[] cells = line.split(",", -1);
             String id = cells[0];
             List<ScenarioResult> mine = results.stream().filter(r -> r.has("@" + id)).toList();
-            long p = mine.stream().filter(r -> r.status().equals("passed")).count();
-            long f = mine.stream().filter(r -> r.status().equals("failed")).count();
-            long k = mine.size() - p - f;
-            String status = mine.isEmpty() ? "not in this run"
-                    : f > 0 ? "failed" + (mine.size() > 1 ? " (" + f + " of " + mine.size() + ")" : "")
-                    : k == 0 ? "passed" : p == 0 ? "skipped" : p + " passed, " + k + " skipped";
+            String status = summary(mine);
             t.append("<tr><th>").append(id).append(" ").append(esc(cells[1])).append("</th>");
             for (int i = 0; i < columns.length; i++) {
                 if (!"x".equals(cells[2 + i])) {
@@ -192,8 +262,11 @@ public final class IndexPage {
                 } else {
                     cell = status;
                 }
-                String css = cell.startsWith("failed") ? "failed" : cell.equals("passed") ? "passed" : "notrun";
-                t.append("<td class=\"").append(css).append("\">").append(esc(cell)).append("</td>");
+                t.append("<td class=\"").append(css(cell)).append("\">").append(esc(cell)).append("</td>");
+            }
+            for (String top : tops) {
+                String cell = summary(mine.stream().filter(r -> top.equals(r.topology())).toList());
+                t.append("<td class=\"").append(css(cell)).append("\">").append(esc(cell)).append("</td>");
             }
             t.append("</tr>\n");
         }

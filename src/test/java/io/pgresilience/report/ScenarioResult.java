@@ -10,8 +10,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One executed scenario as Cucumber's JSON report records it: its feature, name, tags and overall status. */
-public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError) {
+/**
+ * One executed scenario as Cucumber's JSON report records it: its feature, name, tags and overall status, and the
+ * figures of its evidence (time to detect, recover, RTO, acknowledged writes lost, a switchover's error window).
+ */
+public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError,
+                             java.util.Map<String, String> figures) {
+
+    /** The tag a run of several topologies (-Dtopology=all) gives each scenario: {@code @topology-<name>}. */
+    public static final String TOPOLOGY_TAG = "@topology-";
+
+    /** The topology the scenario ran in, when the report is a run of several; else null. */
+    public String topology() {
+        return tags.stream().filter(t -> t.startsWith(TOPOLOGY_TAG)).map(t -> t.substring(TOPOLOGY_TAG.length()))
+                .findFirst().orElse(null);
+    }
 
     private static final Pattern DEADLINE = Pattern.compile(
             "Condition with alias '(.*?)' didn't complete within (.*?) because (?:lambda expression in [\\w.$]+ )?(.*)");
@@ -33,6 +46,48 @@ public record ScenarioResult(String feature, String name, List<String> tags, Str
             e = m.group(1) + ": not within " + m.group(2) + " (" + why + ")";
         }
         return e;
+    }
+
+    /** The figures from the scenario's history.json attachment (none for a scenario without a fault). */
+    private static java.util.Map<String, String> figures(JsonNode scenario) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String part : List.of("steps", "after")) {
+            for (JsonNode p : scenario.path(part)) {
+                for (JsonNode e : p.path("embeddings")) {
+                    if (!e.path("name").asText().startsWith("history.json")) {
+                        continue;
+                    }
+                    try {
+                        JsonNode h = new ObjectMapper().readTree(java.util.Base64.getDecoder().decode(e.path("data").asText()));
+                        JsonNode m = h.path("metrics");
+                        if (m.path("faultAtMs").isNull() || m.path("faultAtMs").isMissingNode()) {
+                            continue;
+                        }
+                        put(out, "detect", m.path("detectMs"), " ms");
+                        put(out, "recover", m.path("recoverMs"), " ms");
+                        put(out, "RTO", m.path("rtoMs"), " ms");
+                        JsonNode v = h.path("verdict");
+                        if (v.has("acknowledged")) {
+                            out.put("lost", v.path("lost").size() + " of " + v.path("acknowledged").asInt());
+                        }
+                        h.path("notes").fields().forEachRemaining(n -> {
+                            if (n.getKey().startsWith("switchover error window")) {
+                                out.put("switchover window", n.getValue().asText().replaceFirst(" \\(.*", ""));
+                            }
+                        });
+                    } catch (IOException | IllegalArgumentException ex) {
+                        // a figure the page cannot read is left out
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void put(java.util.Map<String, String> out, String key, JsonNode value, String unit) {
+        if (value.isNumber()) {
+            out.put(key, value.asLong() + unit);
+        }
     }
 
     public boolean has(String tag) {
@@ -71,7 +126,8 @@ public record ScenarioResult(String feature, String name, List<String> tags, Str
                         }
                     }
                 }
-                out.add(new ScenarioResult(f.path("name").asText(), s.path("name").asText(), tags, status, readable(error)));
+                out.add(new ScenarioResult(f.path("name").asText(), s.path("name").asText(), tags, status, readable(error),
+                        figures(s)));
             }
         }
         return out;

@@ -106,6 +106,15 @@ public final class SiteBuilder {
         for (Map.Entry<String, ObjectNode> e : tests.entrySet()) {
             ObjectNode r = e.getValue();
             AllureMetadata.describe(r);
+            // A run of several topologies (-Dtopology=all): the same scenario once per topology, each its own test case.
+            for (JsonNode p : r.path("parameters")) {
+                if ("topology".equals(p.path("name").asText())) {
+                    String t = p.path("value").asText();
+                    r.put("name", r.path("name").asText() + " [" + t + "]");
+                    r.put("historyId", r.path("historyId").asText() + "-" + t);
+                    r.put("testCaseId", r.path("testCaseId").asText() + "-" + t);
+                }
+            }
             if ("broken".equals(r.path("status").asText())
                     && r.path("statusDetails").path("trace").asText().contains("ConditionTimeoutException")) {
                 r.put("status", "failed");

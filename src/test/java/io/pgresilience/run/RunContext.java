@@ -41,6 +41,17 @@ public final class RunContext {
     }
 
     public static void write(Map<String, String> context) {
+        String part = System.getProperty("run-context.file", "");
+        if (!part.isBlank()) {
+            // one part of a run of several (-Dtopology=all): its context is merged into the site's afterwards
+            try {
+                Files.createDirectories(Path.of(part).toAbsolutePath().getParent());
+                Files.writeString(Path.of(part), JSON.writeValueAsString(context));
+            } catch (IOException e) {
+                System.err.println("pg-resilience: cannot write the run context: " + e.getMessage());
+            }
+            return;
+        }
         if ("false".equals(System.getProperty("site"))) {
             return; // a run inside a self-proof command: the published site describes the main run, not this one
         }
@@ -62,10 +73,14 @@ public final class RunContext {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
-    @SuppressWarnings("unchecked")
     public static Map<String, String> read() {
+        return read(FILE);
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> read(Path file) {
         try {
-            return Files.exists(FILE) ? JSON.readValue(FILE.toFile(), Map.class) : Map.of();
+            return Files.exists(file) ? JSON.readValue(file.toFile(), Map.class) : Map.of();
         } catch (IOException e) {
             return Map.of();
         }

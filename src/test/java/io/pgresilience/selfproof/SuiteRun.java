@@ -27,6 +27,11 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
      * @param jsonReport where this run's Cucumber JSON goes
      */
     public static SuiteRun of(String label, Map<String, String> overrides, String jsonReport) {
+        return of(label, overrides, jsonReport, false);
+    }
+
+    /** @param allure also write Allure results (into target/allure-results, for a site built afterwards) */
+    public static SuiteRun of(String label, Map<String, String> overrides, String jsonReport, boolean allure) {
         Map<String, String> previous = new LinkedHashMap<>();
         Map<String, String> all = new LinkedHashMap<>(overrides);
         all.putIfAbsent("site", "false");
@@ -38,7 +43,8 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
         try {
             LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                     .selectors(selectClass(RunCucumberTest.class))
-                    .configurationParameter("cucumber.plugin", "summary, json:" + jsonReport)
+                    .configurationParameter("cucumber.plugin", "summary, json:" + jsonReport
+                            + (allure ? ", io.qameta.allure.cucumber7jvm.AllureCucumber7Jvm" : ""))
                     .build();
             Launcher launcher = LauncherFactory.create();
             launcher.execute(request, new TestExecutionListener() {
