@@ -10,6 +10,10 @@ Feature: Database Connection Loss
   # Every scenario with a fault is also judged as a whole when it ends: every request (also one still hanging) and
   # every write of the background traffic, readiness sampled throughout, and the time to detect, to recover and the
   # RTO held to their SLOs. The site shows the judge's rules and how each held.
+  # Where the faults on "the database" act depends on how the gateway is deployed (-Dtopology): straight to PostgreSQL
+  # (direct), or behind PgBouncer or HAProxy (pgbouncer, patroni), where they act between PgBouncer/HAProxy and
+  # PostgreSQL: the gateway's own connections to PgBouncer stay open while PostgreSQL is gone, and PgBouncer holds its
+  # queries up to its query_wait_timeout. The last CL-02 cuts the other hop, between the gateway and PgBouncer/HAProxy.
 
   @story @connection
   Scenario: Database becomes unreachable
@@ -48,6 +52,20 @@ Feature: Database Connection Loss
     And background traffic flows through the gateway
     And a request is waiting for the database to answer
     When the network to the primary database is partitioned
+    Then API requests fail with 503 or 504 and a timeout error within the detect deadline
+    And readiness answers 503 within the detect deadline
+    And no request took longer than the gateway's timeouts allow
+    When the partition heals
+    Then API requests succeed again within the recover deadline
+    And readiness answers 200 within the recover deadline
+
+  @CL-02 @connection
+  Scenario: CL-02 Network partition in front of the pooler or router
+    Given the gateway is running with PostgreSQL
+    And the gateway reaches the database through a pooler or router
+    And background traffic flows through the gateway
+    And a request is waiting for the database to answer
+    When the network between the gateway and its pooler or router is partitioned
     Then API requests fail with 503 or 504 and a timeout error within the detect deadline
     And readiness answers 503 within the detect deadline
     And no request took longer than the gateway's timeouts allow

@@ -86,6 +86,43 @@ class NoLeftovers {
     }
 
     /**
+     * The Patroni topology (where etcd, Patroni and HAProxy are installed): a SIGKILL of the suite's JVM while Patroni
+     * fails over leaves etcd, both Patronis with their PostgreSQL, and HAProxy running; a fresh run stops them and removes
+     * their data, and leaves nothing of its own.
+     */
+    @Test
+    void nothingOfTheHaStackOutlivesAKilledRun() throws Exception {
+        Assumptions.assumeTrue(haStackInstalled(), "etcd, Patroni or HAProxy is not installed (apt-get install etcd-server patroni haproxy)");
+        Path logs = Path.of("target", "no-leftovers");
+        Files.createDirectories(logs);
+        Path killedLog = logs.resolve("patroni-killed.log");
+        killMidFailover(killedLog, "@story and @failover", Duration.ofMinutes(3), "-Dtopology=patroni");
+        List<String> afterKill = leftovers();
+        report("of the Patroni topology right after SIGKILL", afterKill);
+        long labsStarted = Math.max(1, Files.readString(killedLog).lines().filter(l -> l.matches("pg-resilience: lab \\d+ ready in .*")).count());
+        for (String program : List.of("etcd", "patroni", "haproxy")) {
+            long n = afterKill.stream().filter(l -> l.startsWith("process: ") && l.contains("/" + program + " ")).count();
+            System.out.println("the killed run left " + n + " " + program + " process(es)");
+            assertThat(n).as(program + " processes the killed run left (" + labsStarted + " lab(s))").isGreaterThanOrEqualTo(labsStarted);
+        }
+        int fresh = mvn(logs.resolve("patroni-fresh.log"), "@CL-01", "-Dtopology=patroni").waitFor();
+        report("of the Patroni topology after the fresh run that followed (exit " + fresh + ")", leftovers());
+        assertThat(fresh).as("the fresh Patroni run passes").isZero();
+        assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
+    }
+
+    private static boolean haStackInstalled() {
+        try {
+            io.pgresilience.lab.ha.PatroniCluster.requirePrograms();
+            io.pgresilience.lab.ha.HAProxy.locate();
+            return true;
+        } catch (LabException e) {
+            System.out.println("no-leftovers: " + e.getMessage());
+            return false;
+        }
+    }
+
+    /**
      * The container lab on the engine that answers (Docker, else podman), with Toxiproxy in a container where its image
      * is here: after a SIGKILL mid-scenario its containers, network and gateway image are left; a fresh run removes them,
      * and leaves nothing of its own.
@@ -120,7 +157,11 @@ class NoLeftovers {
      * Surefire may start its JVM through `/bin/sh -c`: the process to kill is the java one, not its shell.
      */
     private static long killMidFailover(Path log, Duration within, String... options) throws Exception {
-        Process killed = mvn(log, "@FO-01", options);
+        return killMidFailover(log, "@FO-01", within, options);
+    }
+
+    private static long killMidFailover(Path log, String tags, Duration within, String... options) throws Exception {
+        Process killed = mvn(log, tags, options);
         await("the killed run is in the middle of a failover scenario").atMost(within).pollInterval(Duration.ofMillis(200))
                 .until(() -> Files.exists(log) && Files.readString(log).contains("the primary fails"));
         ProcessHandle suiteJvm = killed.toHandle().descendants()

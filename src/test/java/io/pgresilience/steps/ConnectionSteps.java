@@ -161,6 +161,26 @@ public class ConnectionSteps {
                 () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
     }
 
+    /** Only where a pooler or router stands between the gateway and PostgreSQL (-Dtopology=pgbouncer|patroni). */
+    @Given("the gateway reaches the database through a pooler or router")
+    public void theGatewayReachesTheDatabaseThroughAPoolerOrRouter() {
+        if (lab.network().poolerLink().isEmpty()) {
+            throw new org.opentest4j.TestAbortedException("not run in this deployment: the gateway connects to the database "
+                    + "nodes themselves (-Dtopology=direct); no pooler or router stands in front of them");
+        }
+        gateway.evidence().note("the hop cut", "gateway ↔ " + lab.network().pooler().orElseThrow().describe());
+    }
+
+    @When("the network between the gateway and its pooler or router is partitioned")
+    public void theNetworkInFrontOfThePoolerIsPartitioned() {
+        faults.partitionInFrontOfTheDatabase(lab.network().poolerLink().orElseThrow(),
+                lab.network().pooler().orElseThrow().describe().split(" ")[0]);
+        if (holdingAWaitingRequest != null) {
+            holdingAWaitingRequest.release();
+            gateway.evidence().event("answered", "the outside session let go: the database answers the waiting request into the partition");
+        }
+    }
+
     @When("the partition heals")
     public void thePartitionHeals() {
         faults.healPartition();

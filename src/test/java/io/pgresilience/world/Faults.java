@@ -123,6 +123,17 @@ public final class Faults {
         }
     }
 
+    /**
+     * A blackhole both ways on the hop between the gateway and its pooler or router (PgBouncer, HAProxy): the gateway is
+     * cut off while the database behind that hop stays healthy.
+     */
+    public void partitionInFrontOfTheDatabase(FaultProxy hop, String what) {
+        evidence.outage("partition: timeout=0 upstream and downstream between the gateway and " + what);
+        onEnd("the partition removed", this::removePartitions);
+        hop.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
+        hop.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
+    }
+
     public void healPartition() {
         removePartitions();
         evidence.heal("partition removed");

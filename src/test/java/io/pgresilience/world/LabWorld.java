@@ -73,6 +73,11 @@ public final class LabWorld {
         return session.network().pointVipAt(node);
     }
 
+    /** The proxies between the gateway and the database (a pooler or router, its link), for faults on that hop. */
+    public io.pgresilience.faults.LabNetwork network() {
+        return session.network();
+    }
+
     public GatewaySessions gatewaySessionsOn(DbNode node) {
         return new GatewaySessions(node, cluster().database(), session.target().databaseRole());
     }
