@@ -40,6 +40,7 @@ public enum Deployment {
     /** The deployment a -Dtopology value names; anything else is one clear line. */
     public static Deployment of(String key) {
         return Arrays.stream(values()).filter(d -> d.key.equals(key.trim())).findFirst().orElseThrow(() -> new LabException(
-                "unknown topology '" + key + "' (known: " + String.join(", ", keys()) + ")"));
+                "unknown topology '" + key + "' (known: " + String.join(", ", keys()) + "; and all, which runs each in turn: "
+                + "mvn test -Dtopology=all)"));
     }
 }
