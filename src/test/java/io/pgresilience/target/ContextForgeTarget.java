@@ -93,8 +93,9 @@ public final class ContextForgeTarget implements GatewayTarget {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE,
-                Capability.SERVER_WITH_TOOLS);
+        Set<Capability> all = EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE);
+        all.addAll(profile().capabilities());
+        return all;
     }
 
     @Override
