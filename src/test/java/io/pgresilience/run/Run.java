@@ -13,6 +13,7 @@ import io.pgresilience.lab.Leftovers;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.Deployment;
+import io.pgresilience.target.CommandTarget;
 import io.pgresilience.target.ContextForgeTarget;
 import io.pgresilience.target.ExternalTarget;
 import io.pgresilience.target.GatewayTarget;
@@ -33,7 +34,7 @@ import java.util.Map;
 public final class Run implements AutoCloseable {
 
     public static final Path REPORTS = Path.of("reports");
-    static final List<String> TARGETS = List.of("reference", "contextforge", "external");
+    static final List<String> TARGETS = List.of("reference", "contextforge", "command", "external");
 
     private final int worker;
     private final Settings settings;
@@ -130,6 +131,12 @@ public final class Run implements AutoCloseable {
                 }
                 yield new ContextForgeTarget(settings, lab.cluster(), lab.network(), directory, logs);
             }
+            case "command" -> {
+                if (lab.gatewayInContainer()) {
+                    throw new LabException("target=command starts the gateway's command on this host: use it with lab=embedded");
+                }
+                yield new CommandTarget(settings, lab.cluster(), lab.network(), directory, logs);
+            }
             default -> throw new LabException("unknown target '" + name + "'");
         };
     }
@@ -181,6 +188,9 @@ public final class Run implements AutoCloseable {
         deadlines.put("deadlines of the suite's own waits on the lab", "sessions and pools " + settings.text("deadline.detect-ms")
                 + " / " + settings.text("deadline.recover-ms") + " / " + settings.text("deadline.rto-ms") + " ms, polled every "
                 + settings.text("poll.interval-ms") + " ms");
+        deadlines.put("deadlines of the gateway's start", "ready within " + settings.text("deadline.gateway-start-ms")
+                + " ms" + (target.name().equals("command") ? "; a token command within "
+                + settings.text("gateway.token-command-timeout-ms") + " ms" : ""));
         String labDefects = settings.text("lab.defects");
         if (!labDefects.isBlank()) {
             deadlines.put("lab defects switched on", labDefects);

@@ -218,7 +218,7 @@ public class TransactionSteps {
      * a server and its links to existing tools (created first, outside the measured write).
      */
     private Reply writeServerWithTools() {
-        if (gateway.target().profile().serverEnvelope() == null) {
+        if (!gateway.target().profile().writesToolsByIds()) {
             return gateway.client().createServer(writtenServer, writtenTools);
         }
         if (toolIds == null) {

@@ -1,6 +1,10 @@
 package io.pgresilience.target;
 
-/** What a target offers beyond the common API; a scenario that needs a missing one is skipped with the reason. */
+/**
+ * What a target offers beyond the common API; a scenario that needs a missing one is skipped with the reason. The
+ * first three come from how the suite runs the target; the others from the gateway's API, declared in its profile
+ * ({@code capabilities=} in {@code src/test/resources/profiles/*.properties}).
+ */
 public enum Capability {
     /** The suite controls the gateway's database: it can stop it, cut it off, lock it, watch it. */
     LAB_CONTROL("the suite does not control this gateway's database, so it cannot inject the fault"),
@@ -23,6 +27,11 @@ public enum Capability {
 
     Capability(String missingReason) {
         this.missingReason = missingReason;
+    }
+
+    /** Whether a gateway profile declares it (its API has it); the others come from how the suite runs the gateway. */
+    public boolean declaredByProfile() {
+        return this != LAB_CONTROL && this != MANAGED_PROCESS && this != DATABASE_ROLE;
     }
 
     public String missingReason() {

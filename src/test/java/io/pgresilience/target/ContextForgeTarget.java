@@ -62,6 +62,7 @@ public final class ContextForgeTarget implements GatewayTarget {
         this.logFile = logsDir.resolve("contextforge-gateway.log");
         String cache = settings.text("contextforge.cache-dir");
         this.python = PythonEnv.prepare(settings.text("contextforge.python"), settings.text("contextforge.version"),
+                settings.text("contextforge.source"),
                 cache.isBlank() ? Path.of(System.getProperty("user.home"), ".cache", "pg-resilience") : Path.of(cache),
                 settings.millis("contextforge.install-timeout-ms"));
     }
@@ -93,8 +94,9 @@ public final class ContextForgeTarget implements GatewayTarget {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE,
-                Capability.SERVER_WITH_TOOLS);
+        Set<Capability> all = EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE);
+        all.addAll(profile().capabilities());
+        return all;
     }
 
     @Override
@@ -228,11 +230,19 @@ public final class ContextForgeTarget implements GatewayTarget {
         return settings.integer("gateway.pool.max");
     }
 
-    /** As shipped: the pool timeout the suite gives it (whole seconds), and no connect, socket or statement timeout. */
+    /**
+     * As shipped: the pool timeout the suite gives it (whole seconds), and no connect, socket or statement timeout;
+     * tuned, the connect_timeout (s) and the statement_timeout of {@code options} in contextforge.database-url-query.
+     */
     @Override
     public GatewayTimeouts timeouts() {
+        String query = java.net.URLDecoder.decode(settings.text("contextforge.database-url-query"), StandardCharsets.UTF_8);
+        java.util.regex.Matcher connect = java.util.regex.Pattern.compile("(?:^|&)connect_timeout=(\\d+)").matcher(query);
+        java.util.regex.Matcher statement = java.util.regex.Pattern.compile("statement_timeout=(\\d+)").matcher(query);
         return GatewayTimeouts.of(settings, Duration.ofSeconds(Math.max(1, settings.millis("gateway.pool.timeout-ms").toSeconds())),
-                Optional.empty(), Optional.empty(), Optional.empty());
+                connect.find() ? Optional.of(Duration.ofSeconds(Long.parseLong(connect.group(1)))) : Optional.empty(),
+                Optional.empty(),
+                statement.find() ? Optional.of(Duration.ofMillis(Long.parseLong(statement.group(1)))) : Optional.empty());
     }
 
     @Override
@@ -243,17 +253,20 @@ public final class ContextForgeTarget implements GatewayTarget {
     @Override
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("gateway", "ContextForge " + version() + " (mcp-contextforge-gateway[postgres]==" + python.gatewayVersion()
-                + " from PyPI, Python " + python.python().version() + ")");
+        d.put("gateway", "ContextForge " + version() + python.source().map(s -> " (mcp-contextforge-gateway[postgres] "
+                        + python.gatewayVersion() + " from source, Python " + python.python().version() + ")")
+                .orElse(" (mcp-contextforge-gateway[postgres]==" + python.gatewayVersion() + " from PyPI, Python "
+                        + python.python().version() + ")"));
+        python.source().ifPresent(s -> d.put("ContextForge source", s.describe() + "; virtual environment " + python.venv()));
         d.put("pid", process == null ? "-" : Long.toString(process.pid()));
         d.put("database URL", "postgresql+psycopg://" + cluster.gatewayRole() + "@" + network.addressForGateway(network.entryForGateway(false).get(0))
                 + "/" + cluster.database() + " (the VIP proxy; failover re-points it)");
         d.put("pool", "DB_POOL_SIZE=" + settings.text("gateway.pool.min-idle") + ", DB_MAX_OVERFLOW="
                 + (settings.integer("gateway.pool.max") - settings.integer("gateway.pool.min-idle")) + ", DB_POOL_TIMEOUT="
                 + poolTimeout().toSeconds() + " s, DB_POOL_RECYCLE=1800 s, DB_POOL_PRE_PING=true (the plan's pool)");
-        d.put("timeouts", "as shipped: no connect, socket or statement timeout"
-                + (settings.text("contextforge.database-url-query").isBlank() ? "" : "; URL options "
-                + settings.text("contextforge.database-url-query")));
+        d.put("timeouts", settings.text("contextforge.database-url-query").isBlank()
+                ? "as shipped: no connect, socket or statement timeout"
+                : "tuned: DATABASE_URL options " + settings.text("contextforge.database-url-query") + " (" + timeouts().describe() + ")");
         d.put("settings the suite changes", "RATE_LIMITING_ENABLED=false (the suite polls faster than 100/min), "
                 + "SSRF_DNS_FAIL_CLOSED=false (no DNS in the lab); UI, admin API, plugins, observability, A2A, catalog, LLM chat off");
         return d;

@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -96,8 +95,7 @@ public final class ExternalTarget implements GatewayTarget {
 
     @Override
     public Set<Capability> capabilities() {
-        return profile == GatewayProfile.REFERENCE ? EnumSet.of(Capability.NAME_FILTER, Capability.BULK_UPDATE,
-                Capability.SERVER_WITH_TOOLS, Capability.SERVER_TIMING, Capability.POOL_STATS) : EnumSet.noneOf(Capability.class);
+        return profile.capabilities();
     }
 
     @Override

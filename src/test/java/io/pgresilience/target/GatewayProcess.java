@@ -67,17 +67,19 @@ public final class GatewayProcess implements AutoCloseable {
     public void awaitHttp200(String url, Duration within) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build();
+        String[] lastAnswer = {"nothing (not listening)"};
         boolean ok = Wait.until(name + " answers 200 at " + url, within, Duration.ofMillis(200), () -> {
             if (!process.isAlive()) {
                 // A gateway that refuses its configuration says why in its last line.
                 throw new Wait.GiveUp(new LabException(name + " exited with code " + process.exitValue() + " while starting: "
                         + log.tailSince(logStart, 1)));
             }
-            return HttpCheck.answers200(http, request);
+            lastAnswer[0] = HttpCheck.answer(http, request);
+            return lastAnswer[0].startsWith("200");
         }, Boolean.TRUE::equals, false);
         if (!ok) {
-            throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s; last log lines: "
-                    + log.tailSince(logStart, 5).replace('\n', ' '));
+            throw new LabException(name + " did not answer 200 at " + url + " within " + within.toSeconds() + " s (its last answer: "
+                    + lastAnswer[0] + "); last log lines: " + log.tailSince(logStart, 5).replace('\n', ' '));
         }
     }
 

@@ -103,7 +103,9 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.allOf(Capability.class);
+        Set<Capability> all = EnumSet.of(Capability.LAB_CONTROL, Capability.MANAGED_PROCESS, Capability.DATABASE_ROLE);
+        all.addAll(profile().capabilities());
+        return all;
     }
 
     @Override
