@@ -33,8 +33,17 @@ class Conformance {
 
     private static final Path OUT = Path.of("target", "conformance");
     private static final Path REPORTS = Path.of("reports");
-    /** The columns: the reference gateway, ContextForge as shipped, ContextForge tuned. */
-    static final List<String> COLUMNS = List.of("reference", "contextforge", "contextforge-tuned");
+    /**
+     * The columns: the reference gateway, ContextForge as shipped, ContextForge tuned (both direct), and ContextForge as
+     * its docker-compose.yml deploys it, behind PgBouncer (-Dtopology=pgbouncer, its compose settings).
+     */
+    static final List<String> COLUMNS = List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer");
+    /** The ContextForge columns, each with its own expectations file (contextforge-<version><suffix>.expected). */
+    static final List<String> CONTEXTFORGE_COLUMNS = COLUMNS.subList(1, COLUMNS.size());
+
+    static String expectationsFile(String column, String version) {
+        return "contextforge-" + version + column.substring("contextforge".length());
+    }
     /** Per ContextForge column: why it does not pass a scenario, as recorded with its expectations (source lines included). */
     private static final Map<String, Map<String, String>> REASONS = new TreeMap<>();
 
@@ -55,14 +64,17 @@ class Conformance {
             if (column.equals("contextforge-tuned")) {
                 overrides.put("contextforge.database-url-query", tunedQuery);
             }
+            if (column.equals("contextforge-pgbouncer")) {
+                overrides.put("topology", "pgbouncer");
+            }
             runs.put(column, SuiteRun.of(column, overrides, json.toString()));
             results.put(column, ScenarioResult.read(json));
         }
         String version = observedContextForgeVersion();
         List<Row> rows = rows(results);
         Map<String, List<String>> differences = new LinkedHashMap<>();
-        for (String column : List.of("contextforge", "contextforge-tuned")) {
-            String file = "contextforge-" + version + (column.endsWith("-tuned") ? "-tuned" : "");
+        for (String column : CONTEXTFORGE_COLUMNS) {
+            String file = expectationsFile(column, version);
             Map<String, String> expected = expectations(file, column);
             List<String> diffs = new ArrayList<>();
             List<String> observed = new ArrayList<>();
@@ -87,8 +99,7 @@ class Conformance {
         IndexPage.refresh();
         assertThat(runs.get("reference").failed()).as("the reference gateway must pass the whole suite").isEmpty();
         differences.forEach((column, diffs) -> assertThat(diffs).as(column + " " + version + " behaved differently from its "
-                + "recorded expectations (src/test/resources/conformance/contextforge-" + version
-                + (column.endsWith("-tuned") ? "-tuned" : "") + ".expected)").isEmpty());
+                + "recorded expectations (src/test/resources/conformance/" + expectationsFile(column, version) + ".expected)").isEmpty());
     }
 
     /** The version the suite pins for the Python it finds (or -Dcontextforge.version / -Dcontextforge.python). */
@@ -140,19 +151,25 @@ class Conformance {
                 .append("explicitly, db.py:83-103; `DB_POOL_TIMEOUT` is already the suite's 1 s in both columns): `?")
                 .append(tunedQuery).append("`. Where a scenario passes tuned and not as shipped, configuration cures it; ")
                 .append("where it fails in both, it needs code.\n\n");
+        md.append("*Behind PgBouncer*: ContextForge as its docker-compose.yml deploys it — `DATABASE_URL` to PgBouncer in ")
+                .append("transaction mode, ").append(Settings.load().withPrefix("contextforge.pgbouncer.").entrySet().stream()
+                        .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`").collect(java.util.stream.Collectors.joining(", ")))
+                .append(" (the pool timeout the suite's, as in every column) — with PgBouncer's compose settings as the ")
+                .append("suite shortens them (`pgbouncer.*`, in the run context).\n\n");
         md.append("| scenario | reference | ContextForge ").append(version).append(" as shipped | why | ContextForge ").append(version)
-                .append(" tuned | why |\n").append("|---|---|---|---|---|---|\n");
+                .append(" tuned | why | ContextForge ").append(version).append(" behind PgBouncer | why |\n")
+                .append("|---|---|---|---|---|---|---|---|\n");
         List<Map<String, String>> json = new ArrayList<>();
         for (Row row : rows) {
             md.append("| ").append(row.scenario()).append(" | ").append(cell(row.byTarget().get("reference")));
-            for (String column : List.of("contextforge", "contextforge-tuned")) {
+            for (String column : CONTEXTFORGE_COLUMNS) {
                 md.append(" | ").append(cell(row.byTarget().get(column))).append(" | ")
                         .append(REASONS.getOrDefault(column, Map.of()).getOrDefault(row.scenario(), "").replace("|", "\\|"));
             }
             md.append(" |\n");
             Map<String, String> j = new LinkedHashMap<>();
             j.put("scenario", row.scenario());
-            for (String column : List.of("contextforge", "contextforge-tuned")) {
+            for (String column : CONTEXTFORGE_COLUMNS) {
                 String why = REASONS.getOrDefault(column, Map.of()).get(row.scenario());
                 if (why != null) {
                     j.put(column + " why", why);

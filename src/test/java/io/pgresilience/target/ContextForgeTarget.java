@@ -151,6 +151,10 @@ public final class ContextForgeTarget implements GatewayTarget {
         version = askVersion();
     }
 
+    private boolean behindTransactionPooler() {
+        return network.pooler().filter(io.pgresilience.lab.Pooler::poolsTransactions).isPresent();
+    }
+
     private Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>(secrets);
         String query = settings.text("contextforge.database-url-query");
@@ -165,6 +169,10 @@ public final class ContextForgeTarget implements GatewayTarget {
         env.put("DB_POOL_TIMEOUT", Long.toString(Math.max(1, poolTimeout().toSeconds())));
         env.put("DB_POOL_RECYCLE", "1800");
         env.put("DB_POOL_PRE_PING", "true");
+        if (behindTransactionPooler()) {
+            // As its docker-compose.yml deploys it behind PgBouncer (contextforge.pgbouncer.*).
+            env.putAll(settings.withPrefix("contextforge.pgbouncer."));
+        }
         // What the suite must change to test at all: it polls faster than 100 requests/minute, and the lab has no DNS.
         env.put("RATE_LIMITING_ENABLED", "false");
         env.put("SSRF_DNS_FAIL_CLOSED", "false");
@@ -263,7 +271,8 @@ public final class ContextForgeTarget implements GatewayTarget {
                 + "/" + cluster.database() + " (the VIP proxy; failover re-points it)");
         d.put("pool", "DB_POOL_SIZE=" + settings.text("gateway.pool.min-idle") + ", DB_MAX_OVERFLOW="
                 + (settings.integer("gateway.pool.max") - settings.integer("gateway.pool.min-idle")) + ", DB_POOL_TIMEOUT="
-                + poolTimeout().toSeconds() + " s, DB_POOL_RECYCLE=1800 s, DB_POOL_PRE_PING=true (the plan's pool)");
+                + poolTimeout().toSeconds() + " s, DB_POOL_RECYCLE=1800 s, DB_POOL_PRE_PING=true (the plan's pool)"
+                + (behindTransactionPooler() ? "; behind PgBouncer as its docker-compose.yml: " + settings.withPrefix("contextforge.pgbouncer.") : ""));
         d.put("timeouts", settings.text("contextforge.database-url-query").isBlank()
                 ? "as shipped: no connect, socket or statement timeout"
                 : "tuned: DATABASE_URL options " + settings.text("contextforge.database-url-query") + " (" + timeouts().describe() + ")");
