@@ -153,33 +153,7 @@ public final class PgNode extends SqlVerbs {
 
     @Override
     public void stop(StopMode mode) {
-        long waitS = mode == StopMode.IMMEDIATE ? Math.max(1, deadlines.immediateStopGrace().toSeconds())
-                : deadlines.operation().toSeconds();
-        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-m", mode.pgCtl(), "-w", "-t", Long.toString(waitS), "stop").run();
-        if (r.ok()) {
-            return;
-        }
-        if (mode == StopMode.IMMEDIATE && isRunning()) {
-            // An immediate shutdown still waits for "dead-end" backends that PostgreSQL never signals: one whose
-            // startup packet a fault proxy swallows (a standby reconnecting through a cut replication link) keeps the
-            // server up for authentication_timeout. The scenario wants a crash: it gets one.
-            long pid = postmasterPid();
-            System.err.println("pg-resilience: " + name + " still up " + waitS + " s after pg_ctl stop -m immediate (a connection "
-                    + "waits in authentication); SIGKILL to its postmaster " + pid);
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            Wait.until(name + " is gone", deadlines.operation(), deadlines.poll(),
-                () -> !isRunning(), Boolean.TRUE::equals);
-            return;
-        }
-        throw new LabException("stopping " + name + " failed (exit " + r.exitCode() + "): " + Command.lastLines(r.output(), 6));
-    }
-
-    private long postmasterPid() {
-        try {
-            return Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        pgCtlStop(data, mode);
     }
 
     @Override
@@ -245,13 +219,7 @@ public final class PgNode extends SqlVerbs {
 
     @Override
     public Connection connect(String database) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", SUPERUSER);
-        props.setProperty("password", password);
-        props.setProperty("connectTimeout", "3");
-        props.setProperty("socketTimeout", "30");
-        props.setProperty("ApplicationName", "pg-resilience-lab");
-        return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/" + database, props);
+        return superuserConnection(HOST, port, password, database);
     }
 
     @Override
@@ -271,7 +239,8 @@ public final class PgNode extends SqlVerbs {
         deleteTree(home);
     }
 
-    private Command pg(String program, String... args) {
+    @Override
+    protected Command pg(String program, String... args) {
         List<String> argv = new ArrayList<>();
         argv.add(bin.path(program));
         argv.addAll(List.of(args));

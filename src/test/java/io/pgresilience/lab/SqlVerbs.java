@@ -1,6 +1,7 @@
 package io.pgresilience.lab;
 
 import io.pgresilience.support.Wait;
+import io.pgresilience.support.Command;
 import io.pgresilience.support.LabException;
 
 
@@ -23,6 +24,53 @@ public abstract class SqlVerbs implements ReplicatingNode {
 
     protected SqlVerbs(Deadlines deadlines) {
         this.deadlines = deadlines;
+    }
+
+    /** One of PostgreSQL's programs (pg_ctl, …) run as the lab's OS user, for a node whose server runs on this host. */
+    protected Command pg(String program, String... args) {
+        throw new UnsupportedOperationException(name() + " runs no PostgreSQL program on this host");
+    }
+
+    /** A direct superuser connection to a node on this host. */
+    protected static Connection superuserConnection(String host, int port, String password, String database) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", PgNode.SUPERUSER);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "3");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("ApplicationName", "pg-resilience-lab");
+        return java.sql.DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
+    }
+
+    /**
+     * pg_ctl stop in the given mode. An immediate shutdown still waits for "dead-end" backends that PostgreSQL never
+     * signals: one whose startup packet a fault proxy swallows (a standby reconnecting through a cut replication link)
+     * keeps the server up for authentication_timeout. The scenario wants a crash: after the grace it gets SIGKILL.
+     */
+    protected void pgCtlStop(java.nio.file.Path data, StopMode mode) {
+        long waitS = mode == StopMode.IMMEDIATE ? Math.max(1, deadlines.immediateStopGrace().toSeconds())
+                : deadlines.operation().toSeconds();
+        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-m", mode.pgCtl(), "-w", "-t", Long.toString(waitS), "stop").run();
+        if (r.ok() || !isRunning()) {
+            return;
+        }
+        if (mode == StopMode.IMMEDIATE) {
+            long pid = postmasterPid(data);
+            System.err.println("pg-resilience: " + name() + " still up " + waitS + " s after pg_ctl stop -m immediate (a connection "
+                    + "waits in authentication); SIGKILL to its postmaster " + pid);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            Wait.until(name() + " is gone", deadlines.operation(), deadlines.poll(), () -> !isRunning(), Boolean.TRUE::equals);
+            return;
+        }
+        throw new LabException("stopping " + name() + " failed (exit " + r.exitCode() + "): " + Command.lastLines(r.output(), 6));
+    }
+
+    private static long postmasterPid(java.nio.file.Path data) {
+        try {
+            return Long.parseLong(java.nio.file.Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     @Override

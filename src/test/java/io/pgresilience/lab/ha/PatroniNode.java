@@ -177,28 +177,7 @@ public final class PatroniNode extends SqlVerbs {
             api.patchConfig("{\"pause\": true}");
             Wait.until("Patroni on " + name + " is paused", deadlines.operation(), deadlines.poll(), this::paused, Boolean.TRUE::equals);
         }
-        long waitS = mode == StopMode.IMMEDIATE ? Math.max(1, deadlines.immediateStopGrace().toSeconds())
-                : deadlines.operation().toSeconds();
-        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-m", mode.pgCtl(), "-w", "-t", Long.toString(waitS), "stop").run();
-        if (r.ok() || !isRunning()) {
-            return;
-        }
-        if (mode == StopMode.IMMEDIATE) {
-            long pid = postmasterPid();
-            System.err.println("pg-resilience: " + name + " still up " + waitS + " s after pg_ctl stop -m immediate; SIGKILL to its postmaster " + pid);
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            Wait.until(name + " is gone", deadlines.operation(), deadlines.poll(), () -> !isRunning(), Boolean.TRUE::equals);
-            return;
-        }
-        throw new LabException("stopping " + name + " failed (exit " + r.exitCode() + "): " + Command.lastLines(r.output(), 6));
-    }
-
-    private long postmasterPid() {
-        try {
-            return Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        pgCtlStop(data, mode);
     }
 
     /** Patroni restarts the server (POST /restart), as an operator's patronictl restart. */
@@ -255,13 +234,7 @@ public final class PatroniNode extends SqlVerbs {
 
     @Override
     public Connection connect(String database) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", SUPERUSER);
-        props.setProperty("password", password);
-        props.setProperty("connectTimeout", "3");
-        props.setProperty("socketTimeout", "30");
-        props.setProperty("ApplicationName", "pg-resilience-lab");
-        return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/" + database, props);
+        return superuserConnection(HOST, port, password, database);
     }
 
     /** Patroni's log, with its PostgreSQL's own lines (Patroni passes the server's output through). */
@@ -293,7 +266,8 @@ public final class PatroniNode extends SqlVerbs {
         }
     }
 
-    private Command pg(String program, String... args) {
+    @Override
+    protected Command pg(String program, String... args) {
         List<String> argv = new ArrayList<>();
         argv.add(bin.path(program));
         argv.addAll(List.of(args));
