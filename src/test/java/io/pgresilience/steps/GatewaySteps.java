@@ -40,7 +40,8 @@ public class GatewaySteps {
     @Given("the gateway is running with PostgreSQL")
     public void theGatewayIsRunningWithPostgreSQL() {
         // The Before hook has prepared lab and gateway; this proves they work end to end, database included.
-        assertThat("readiness: " + gateway.client().readiness().summary(), gateway.client().readiness().status(), is(200));
+        Reply ready = gateway.client().readiness();
+        assertThat("readiness: " + ready.summary(), ready.status(), is(200));
         Reply list = gateway.client().listServers();
         assertThat("server list: " + list.summary(), list.status(), is(200));
     }
