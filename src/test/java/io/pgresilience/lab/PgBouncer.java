@@ -202,6 +202,11 @@ public final class PgBouncer implements Pooler {
     }
 
     @Override
+    public String kind() {
+        return "PgBouncer";
+    }
+
+    @Override
     public String describe() {
         return version + " in " + settings.getOrDefault("pool_mode", "session") + " pool mode";
     }

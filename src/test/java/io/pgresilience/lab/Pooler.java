@@ -33,6 +33,9 @@ public interface Pooler extends AutoCloseable {
         return Map.of();
     }
 
+    /** What it is, in one word (PgBouncer, HAProxy), for the reasons and evidence that name the hop. */
+    String kind();
+
     /** The name and version, for the run context. */
     String describe();
 

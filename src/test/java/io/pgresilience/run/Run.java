@@ -174,7 +174,7 @@ public final class Run implements AutoCloseable {
                     .collect(java.util.stream.Collectors.joining(", "))
                     + (target.name().equals("reference") && p.poolsTransactions() ? "; the gateway's statement_timeout is set on its role" : "")));
             labFacts.put("topology", lab.cluster().topology() + "; the gateway reaches it through "
-                    + defaultTopology().phrase() + lab.network().pooler().map(p -> " (" + p.describe().split(" ")[0] + ")")
+                    + defaultTopology().phrase() + lab.network().pooler().map(p -> " (" + p.kind() + ")")
                     .orElse(" (FO-01 runs both topologies and both replication modes)"));
         }
         return labFacts;
@@ -214,8 +214,8 @@ public final class Run implements AutoCloseable {
     /** Why the gateway cannot be given this topology in this run's deployment, if it cannot. */
     public java.util.Optional<String> cannotReach(Topology topology) {
         if (lab != null && lab.network().pooler().isPresent() && topology != Topology.SINGLE_HOST) {
-            return java.util.Optional.of("the gateway reaches the database through " + lab.network().pooler().get().describe()
-                    .split(" ")[0] + " (-Dtopology=" + settings.text("topology") + "), one address: " + topology.phrase()
+            return java.util.Optional.of("the gateway reaches the database through " + lab.network().pooler().get().kind()
+                    + " (-Dtopology=" + settings.text("topology") + "), one address: " + topology.phrase()
                     + " means nothing there");
         }
         return java.util.Optional.empty();

@@ -174,7 +174,7 @@ public class ConnectionSteps {
     @When("the network between the gateway and its pooler or router is partitioned")
     public void theNetworkInFrontOfThePoolerIsPartitioned() {
         faults.partitionInFrontOfTheDatabase(lab.network().poolerLink().orElseThrow(),
-                lab.network().pooler().orElseThrow().describe().split(" ")[0]);
+                lab.network().pooler().orElseThrow().kind());
         if (holdingAWaitingRequest != null) {
             holdingAWaitingRequest.release();
             gateway.evidence().event("answered", "the outside session let go: the database answers the waiting request into the partition");

@@ -173,6 +173,11 @@ public final class HAProxy implements Pooler {
     }
 
     @Override
+    public String kind() {
+        return "HAProxy";
+    }
+
+    @Override
     public String describe() {
         return version + " routing to Patroni's leader (option httpchk GET /primary, on-marked-down shutdown-sessions)";
     }

@@ -15,7 +15,6 @@ import io.pgresilience.support.Wait;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -281,12 +280,6 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
     /** The Patroni REST port of a node of this cluster (HAProxy's health check). */
     public int restPortOf(DbNode node) {
         return nodes.stream().filter(n -> n == node).findFirst().orElseThrow().restPort();
-    }
-
-    /** For the run context: the HA manager's timings, every one. */
-    public Map<String, String> haSettings() {
-        Map<String, String> out = new LinkedHashMap<>(settings);
-        return out;
     }
 
     @Override

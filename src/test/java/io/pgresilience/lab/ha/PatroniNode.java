@@ -21,7 +21,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -251,10 +250,6 @@ public final class PatroniNode extends SqlVerbs {
         return patroni.tail(lines);
     }
 
-    void checkAlive(String doing) {
-        patroni.checkAlive(doing);
-    }
-
     /** Patroni first (it would restart the server), then the server, then its data. */
     void teardown() {
         patroni.close();
@@ -272,10 +267,6 @@ public final class PatroniNode extends SqlVerbs {
         argv.add(bin.path(program));
         argv.addAll(List.of(args));
         return Command.of(user.wrap(argv)).timeout(deadlines.operation().plusSeconds(10));
-    }
-
-    Map<String, String> describe() {
-        return Map.of("REST API", api.base(), "PostgreSQL", HOST + ":" + port);
     }
 
     @Override
