@@ -58,7 +58,7 @@ class AllTopologies {
         Map<String, List<String>> failed = new LinkedHashMap<>();
         runs.forEach((t, r) -> {
             if (!r.failed().isEmpty()) {
-                failed.put(t, r.failed());
+                failed.put(t, r.failedWithReasons());
             }
         });
         assertThat(failed).as("failed scenarios per topology").isEmpty();

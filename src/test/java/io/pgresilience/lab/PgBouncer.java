@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * PgBouncer (Debian's {@code pgbouncer}) in transaction pool mode in front of the primary, with the settings of
@@ -20,14 +21,24 @@ import java.util.Map;
  * context). Runs as the lab's OS user from a configuration in the lab's directory; its pid is recorded so a later run
  * stops it after a SIGKILL. Re-pointed on failover by rewriting its [databases] entry and RELOAD on its admin console
  * (through psql: the console speaks only the simple protocol, and pgjdbc's set-up queries are refused there).
+ *
+ * <p>Supervised like ContextForge's compose runs it ({@code restart: unless-stopped}): when it exits on its own it is
+ * started again from the same configuration on the same port, and the exit (with the last line it logged) is reported
+ * to whoever listens, the scenario's evidence. PgBouncer 1.18 can die on a cancel request whose client gave up first
+ * ({@code FATAL ... disconnect_client(): bad client state: 0}, pgbouncer#801, fixed in 1.19.0); pgjdbc's query
+ * timeouts send such cancel requests during a partition.
  */
 public final class PgBouncer implements Pooler {
 
     private static final String ADMIN = "pgr_admin";
+    /** A crash loop is not supervised for ever: after this many restarts in one lab, an exit stands. */
+    private static final int MAX_RESTARTS = 10;
     private static final List<Path> BINARIES = List.of(Path.of("/usr/sbin/pgbouncer"), Path.of("/usr/bin/pgbouncer"),
             Path.of("/usr/local/bin/pgbouncer"));
 
-    private final Process process;
+    private final Path binary;
+    private final OsUser user;
+    private final boolean restartOnExit;
     private final LabDirectory directory;
     private final Path ini;
     private final Map<String, String> settings;
@@ -38,11 +49,18 @@ public final class PgBouncer implements Pooler {
     private final Deadlines deadlines;
     private final String psql;
     private String upstream;
+    private volatile Process process;
+    private volatile boolean closing;
+    private volatile Consumer<String> exits = why -> System.err.println("pg-resilience: " + why);
+    private int restarts;
 
-    private PgBouncer(Process process, LabDirectory directory, Path ini, Map<String, String> settings, String database,
-                      String adminPassword, int port, String version, Deadlines deadlines, String upstream, String psql) {
+    private PgBouncer(Path binary, OsUser user, boolean restartOnExit, LabDirectory directory, Path ini,
+                      Map<String, String> settings, String database, String adminPassword, int port, String version,
+                      Deadlines deadlines, String upstream, String psql) {
+        this.binary = binary;
+        this.user = user;
+        this.restartOnExit = restartOnExit;
         this.psql = psql;
-        this.process = process;
         this.directory = directory;
         this.ini = ini;
         this.settings = settings;
@@ -63,11 +81,12 @@ public final class PgBouncer implements Pooler {
     /**
      * Starts PgBouncer on a free loopback port, its one database pointed at {@code upstreamHost:upstreamPort}.
      *
-     * @param poolSettings PgBouncer's settings (pool_mode, timeouts, pool sizes), as the run configures them
+     * @param poolSettings  PgBouncer's settings (pool_mode, timeouts, pool sizes), as the run configures them
+     * @param restartOnExit start it again when it exits on its own (compose's {@code restart: unless-stopped})
      */
     public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
-                                  Map<String, String> poolSettings, String database, String role, String password,
-                                  String upstreamHost, int upstreamPort) {
+                                  Map<String, String> poolSettings, boolean restartOnExit, String database, String role,
+                                  String password, String upstreamHost, int upstreamPort) {
         Path binary = locate();
         String version = Command.of(binary.toString(), "--version").run().output().lines().findFirst().orElse("PgBouncer").strip();
         Path dir = directory.path().resolve("pgbouncer");
@@ -84,13 +103,9 @@ public final class PgBouncer implements Pooler {
             Files.writeString(ini, ini(database, upstreamHost, upstreamPort, port, dir, settings));
             user.own(dir);
             Command.of("chmod", "-R", "go-rwx", dir.toString()).check("chmod " + dir);
-            ProcessBuilder pb = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("pgbouncer.log").toFile()));
-            Process p = pb.start();
-            directory.registerProcess("pgbouncer", p.toHandle());
-            PgBouncer bouncer = new PgBouncer(p, directory, ini, settings, database, adminPassword, port, version, deadlines,
-                    upstreamHost + ":" + upstreamPort, bin.path("psql"));
-            bouncer.awaitAdminConsole();
+            PgBouncer bouncer = new PgBouncer(binary, user, restartOnExit, directory, ini, settings, database, adminPassword,
+                    port, version, deadlines, upstreamHost + ":" + upstreamPort, bin.path("psql"));
+            bouncer.launch();
             return bouncer;
         } catch (IOException e) {
             throw new LabException("cannot start PgBouncer in " + dir + ": " + e.getMessage(), e);
@@ -119,18 +134,69 @@ public final class PgBouncer implements Pooler {
         return "\"" + s.replace("\"", "\"\"") + "\"";
     }
 
+    /** Starts the process from its configuration, waits for its console, and watches for it to exit. */
+    private void launch() throws IOException {
+        Path log = directory.path().resolve("pgbouncer").resolve("pgbouncer.log");
+        Process p = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        process = p;
+        directory.registerProcess("pgbouncer", p.toHandle());
+        awaitAdminConsole();
+        p.onExit().thenRunAsync(() -> exited(p));
+    }
+
+    /** It exited: on its own (not closed by the lab) it is reported, then started again if so configured. */
+    private synchronized void exited(Process p) {
+        if (closing || p != process) {
+            return;
+        }
+        String why = "PgBouncer exited on its own (code " + p.exitValue() + "); its last log line: " + tail(1);
+        if (!restartOnExit || ++restarts > MAX_RESTARTS) {
+            exits.accept(why + (restartOnExit ? "; not restarted: it already was " + MAX_RESTARTS + " times" : "; not restarted (pooler.restart=no)"));
+            return;
+        }
+        try {
+            long t0 = System.nanoTime();
+            launch();
+            exits.accept(why + "; restarted on port " + port + " in " + (System.nanoTime() - t0) / 1_000_000
+                    + " ms (pooler.restart=unless-stopped, as ContextForge's compose runs it)");
+        } catch (IOException | RuntimeException e) {
+            exits.accept(why + "; could not be restarted: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void onExit(Consumer<String> report) {
+        exits = report;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    /** PgBouncer's own process (under runuser, when the lab runs as root). */
+    ProcessHandle pgbouncerProcess() {
+        return process.descendants().reduce((a, b) -> b).orElse(process.toHandle());
+    }
+
+    /** Whether its admin console answers now. */
+    boolean answers() {
+        return admin("SHOW VERSION").ok();
+    }
+
     private void awaitAdminConsole() {
         Boolean up = Wait.until("PgBouncer answers on port " + port, deadlines.operation(), deadlines.poll(), () -> {
             if (!process.isAlive()) {
                 throw new Wait.GiveUp(new LabException("PgBouncer exited with code " + process.exitValue() + " while starting: "
-                        + tail()));
+                        + tail(3)));
             }
-            return admin("SHOW VERSION").ok();
+            return answers();
         }, Boolean.TRUE::equals, false);
         if (!Boolean.TRUE.equals(up)) {
             close();
             throw new LabException("PgBouncer did not answer on 127.0.0.1:" + port + " within " + deadlines.operation().toMillis()
-                    + " ms: " + tail());
+                    + " ms: " + tail(3));
         }
     }
 
@@ -208,13 +274,14 @@ public final class PgBouncer implements Pooler {
 
     @Override
     public String describe() {
-        return version + " in " + settings.getOrDefault("pool_mode", "session") + " pool mode";
+        return version + " in " + settings.getOrDefault("pool_mode", "session") + " pool mode"
+                + (restartOnExit ? ", restarted when it exits on its own" : "");
     }
 
-    private String tail() {
+    private String tail(int n) {
         try {
             List<String> lines = Files.readAllLines(directory.path().resolve("pgbouncer").resolve("pgbouncer.log"));
-            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         } catch (IOException e) {
             return "(no log)";
         }
@@ -223,6 +290,7 @@ public final class PgBouncer implements Pooler {
     /** Stops it; its log is kept in reports/logs (the lab's directory goes). */
     @Override
     public void close() {
+        closing = true;
         Leftovers.killTree(process.toHandle());
         directory.forgetProcess("pgbouncer");
         try {

@@ -1,6 +1,7 @@
 package io.pgresilience.lab;
 
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A hop between the gateway and the primary: a connection pooler (PgBouncer), re-pointed at the new primary on a failover
@@ -31,6 +32,18 @@ public interface Pooler extends AutoCloseable {
     /** Its own secrets (e.g. an admin password), for the scan that keeps them out of logs and reports. */
     default Map<String, String> secrets() {
         return Map.of();
+    }
+
+    /**
+     * Who hears of it exiting on its own (a crash; how it was restarted, if it was): the scenario's evidence. The last
+     * listener set wins.
+     */
+    default void onExit(Consumer<String> report) {
+    }
+
+    /** Whether its process is alive (a lab check before each scenario). */
+    default boolean isRunning() {
+        return true;
     }
 
     /** What it is, in one word (PgBouncer, HAProxy), for the reasons and evidence that name the hop. */

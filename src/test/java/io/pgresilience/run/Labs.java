@@ -78,6 +78,16 @@ public final class Labs {
         }
     }
 
+    /** pooler.restart: unless-stopped (compose's policy for ContextForge's PgBouncer) or no (an exit stands). */
+    static boolean restartOnExit(Settings settings) {
+        String policy = settings.text("pooler.restart");
+        return switch (policy) {
+            case "unless-stopped" -> true;
+            case "no" -> false;
+            default -> throw new LabException("setting pooler.restart must be unless-stopped or no, got '" + policy + "'");
+        };
+    }
+
     private static Lab embedded(Settings settings, LabDirectory directory, Deadlines deadlines, Deployment deployment) {
         PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
         OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
@@ -96,7 +106,8 @@ public final class Labs {
             if (deployment == Deployment.PGBOUNCER) {
                 try {
                     var primaryLink = network.proxyFor(cluster.primary());
-                    network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."), cluster.database(),
+                    network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."),
+                            restartOnExit(settings), cluster.database(),
                             cluster.gatewayRole(), cluster.gatewayPassword(), primaryLink.listenHost(), primaryLink.listenPort()),
                             cluster.primary());
                 } catch (RuntimeException e) {

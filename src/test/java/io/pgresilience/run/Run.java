@@ -226,6 +226,10 @@ public final class Run implements AutoCloseable {
      * server connect, or route to the old primary): the gateway is not restarted into a hop that is not ready.
      */
     private void awaitQueriesThrough(io.pgresilience.lab.Pooler hop) {
+        if (!hop.isRunning()) {
+            throw new LabException(hop.kind() + " is not running: it exited during an earlier scenario and was not restarted"
+                    + " (pooler.restart; its log is in reports/logs)");
+        }
         DbCluster c = lab.cluster();
         String url = "jdbc:postgresql://" + hop.host() + ":" + hop.port() + "/" + c.database()
                 + "?prepareThreshold=0&connectTimeout=2&socketTimeout=5&ApplicationName=pg-resilience-lab";

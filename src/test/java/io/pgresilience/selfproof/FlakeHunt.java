@@ -29,7 +29,7 @@ class FlakeHunt {
             SuiteRun run = SuiteRun.of("run " + i, Map.of(), out.resolve("run-" + i + ".json").toString());
             green += run.green() ? 1 : 0;
             rows.add("| " + i + " | " + (run.green() ? "green" : "RED") + " | " + run.passed().size() + " / "
-                    + run.failed().size() + " / " + run.skipped().size() + " | " + String.join("<br>", run.failed()) + " | "
+                    + run.failed().size() + " / " + run.skipped().size() + " | " + String.join("<br>", run.failedWithReasons()) + " | "
                     + run.wallTime().toSeconds() + " s |");
             System.out.println("run " + i + ": " + (run.green() ? "green" : "RED " + run.failed()) + " in "
                     + run.wallTime().toSeconds() + " s");

@@ -19,8 +19,12 @@ import org.junit.platform.launcher.core.LauncherFactory;
 /**
  * One whole run of the acceptance suite inside this JVM, with some settings overridden: what passed, what failed
  * (by scenario name), how long it took. The self-proof commands are built from it.
+ *
+ * @param failedWithReasons each failed scenario with the first lines of what failed it (for a log that shows only its
+ *                          tail)
  */
-public record SuiteRun(String label, List<String> passed, List<String> failed, List<String> skipped, Duration wallTime) {
+public record SuiteRun(String label, List<String> passed, List<String> failed, List<String> skipped, Duration wallTime,
+                       List<String> failedWithReasons) {
 
     /**
      * @param overrides settings for this run (e.g. gateway.defects), restored afterwards
@@ -39,6 +43,7 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
         List<String> passed = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
+        List<String> failedWithReasons = new ArrayList<>();
         long start = System.nanoTime();
         try {
             LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
@@ -63,7 +68,12 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
                     switch (result.getStatus()) {
                         case SUCCESSFUL -> passed.add(id.getDisplayName());
                         case ABORTED -> skipped.add(id.getDisplayName());
-                        case FAILED -> failed.add(id.getDisplayName());
+                        case FAILED -> {
+                            failed.add(id.getDisplayName());
+                            String why = result.getThrowable().map(SuiteRun::firstLines).orElse("no reason given");
+                            failedWithReasons.add(id.getDisplayName() + " — " + why);
+                            System.err.println("pg-resilience: " + label + ": FAILED " + id.getDisplayName() + ": " + why);
+                        }
                     }
                 }
             });
@@ -76,7 +86,15 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
                 }
             });
         }
-        return new SuiteRun(label, passed, failed, skipped, Duration.ofNanos(System.nanoTime() - start));
+        return new SuiteRun(label, passed, failed, skipped, Duration.ofNanos(System.nanoTime() - start),
+                failedWithReasons);
+    }
+
+    private static String firstLines(Throwable t) {
+        String m = String.valueOf(t.getMessage()).strip();
+        String[] lines = m.split("\\R");
+        String head = String.join(" / ", java.util.Arrays.copyOf(lines, Math.min(lines.length, 4)));
+        return head.length() > 600 ? head.substring(0, 600) + "…" : head;
     }
 
     public boolean green() {

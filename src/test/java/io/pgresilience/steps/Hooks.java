@@ -61,6 +61,10 @@ public class Hooks {
             return;
         }
         gateway.require(Capability.LAB_CONTROL);
+        lab.network().pooler().ifPresent(p -> p.onExit(why -> {
+            System.err.println("pg-resilience: " + scenario.getName() + ": " + why);
+            evidence.event("pooler exited", why);
+        }));
         lab.markLogs();
         gateway.prepare(gateway.defaultTopology());
         gatewayLogOffset = gateway.target().log().size();
