@@ -126,11 +126,16 @@ public final class Judge {
                 + (t.allowedInFault().isEmpty() ? "" : " (or " + String.join(", ", t.allowedInFault()) + ")"), wrong,
                 statusCounts(ops, o -> o.isApi() && o.endMs() >= windowStart && o.startMs() < recovered)));
 
-        // 5. After recovery: only success.
+        // 5. After recovery: only success; and there must be requests to judge (traffic that stopped early proves nothing).
         if (windowEnd != Long.MAX_VALUE) {
-            rules.add(Rule.of("once recovered (" + t.recoverSloMs() + " ms after the heal) every request succeeded", ops.stream()
-                    .filter(o -> (o.isApi() || o.kind().equals("readiness")) && o.startMs() >= recovered && !o.ok())
-                    .map(o -> describe(o) + " at " + o.startMs() + " ms").toList(), count(ops, o -> o.startMs() >= recovered)));
+            Predicate<Operation> judgedHere = o -> (o.isApi() || o.kind().equals("readiness")) && o.startMs() >= recovered;
+            List<String> failedAfter = new ArrayList<>(ops.stream().filter(o -> judgedHere.test(o) && !o.ok())
+                    .map(o -> describe(o) + " at " + o.startMs() + " ms").toList());
+            if (ops.stream().noneMatch(judgedHere)) {
+                failedAfter.add("no request began at or after " + recovered + " ms: the traffic ended before the gateway could be judged recovered");
+            }
+            rules.add(Rule.of("once recovered (" + t.recoverSloMs() + " ms after the heal) every request succeeded", failedAfter,
+                    count(ops, judgedHere)));
         }
 
         // 6. Readiness: 503 from its first 503 to the heal when the database is unusable; 200 once recovered.

@@ -112,6 +112,15 @@ class JudgeTest {
     }
 
     @Test
+    void trafficThatEndsBeforeTheGatewayCanBeJudgedRecoveredIsBroken() {
+        goodOutage();
+        ops.removeIf(o -> o.startMs() >= 7_000); // heal at 5 000 ms + recover SLO 2 000 ms: nothing left to judge
+        Judge.Rule rule = judge(TERMS, List.of(), null, null).broken().get(0);
+        assertThat(rule.name()).startsWith("once recovered");
+        assertThat(rule.detail()).contains("no request began at or after 7000 ms");
+    }
+
+    @Test
     void lostAndGhostWritesAreBrokenUnlessLossIsAllowed() {
         goodOutage();
         op("write", "a", 500, 510, 201, null, null, false);

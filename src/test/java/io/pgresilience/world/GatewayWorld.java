@@ -207,8 +207,9 @@ public final class GatewayWorld {
 
     /**
      * Once the scenario has healed its fault, the traffic (and the readiness probes) run on until success has lasted
-     * the sustain span, or until the recover SLO plus that span and one request's bound have passed: the judge then
-     * sees the whole recovery. Nothing to wait for when the fault was never healed.
+     * the sustain span and requests have begun a sustain span past the recover SLO (the judge's "once recovered"
+     * window), or until the recover SLO plus that span and one request's bound have passed: the judge then sees the
+     * whole recovery. Nothing to wait for when the fault was never healed.
      */
     public void letRecoveryShow() {
         History h = evidence.history();
@@ -218,9 +219,15 @@ public final class GatewayWorld {
             return;
         }
         long sustain = bounds().sustain().toMillis();
-        long until = heal + slo().recover().toMillis() + sustain + target().requestBound().toMillis();
+        long recovered = heal + slo().recover().toMillis();
+        long until = recovered + sustain + target().requestBound().toMillis();
         Wait.until("success lasts " + sustain + " ms after the heal", Duration.ofMillis(Math.max(0, until - h.now())),
                 bounds().poll(), () -> Metrics.recovery(h.operations(), heal, sustain), Objects::nonNull, false);
+        // The judge holds every request begun once the recover SLO has passed to success: traffic runs that far, and a
+        // sustain span beyond it, so that the rule has requests to judge.
+        Wait.until("requests begin " + sustain + " ms past the recover SLO (" + recovered + " ms)",
+                Duration.ofMillis(Math.max(0, until - h.now())), bounds().poll(),
+                () -> h.operations().stream().anyMatch(o -> o.startMs() >= recovered + sustain), Boolean.TRUE::equals, false);
     }
 
     public Workload workload() {
