@@ -136,9 +136,8 @@ public final class PgBouncer implements Pooler {
 
     /** Starts the process from its configuration, waits for its console, and watches for it to exit. */
     private void launch() throws IOException {
-        Path log = directory.path().resolve("pgbouncer").resolve("pgbouncer.log");
         Process p = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
         process = p;
         directory.registerProcess("pgbouncer", p.toHandle());
         awaitAdminConsole();
@@ -278,9 +277,14 @@ public final class PgBouncer implements Pooler {
                 + (restartOnExit ? ", restarted when it exits on its own" : "");
     }
 
+    /** Its log in the lab's directory, kept through restarts (appended to). */
+    private Path log() {
+        return ini.resolveSibling("pgbouncer.log");
+    }
+
     private String tail(int n) {
         try {
-            List<String> lines = Files.readAllLines(directory.path().resolve("pgbouncer").resolve("pgbouncer.log"));
+            List<String> lines = Files.readAllLines(log());
             return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         } catch (IOException e) {
             return "(no log)";
@@ -295,7 +299,7 @@ public final class PgBouncer implements Pooler {
         directory.forgetProcess("pgbouncer");
         try {
             Path logs = Files.createDirectories(Path.of("reports", "logs"));
-            Files.copy(directory.path().resolve("pgbouncer").resolve("pgbouncer.log"),
+            Files.copy(log(),
                     logs.resolve("pgbouncer-" + directory.path().getFileName().toString().replaceFirst(".*-lab", "lab") + ".log"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
