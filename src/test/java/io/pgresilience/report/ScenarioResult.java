@@ -17,6 +17,11 @@ import java.util.List;
 public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError,
                              java.util.Map<String, String> figures) {
 
+    /** The same result with another account of it (e.g. what a re-run showed). */
+    public ScenarioResult withFirstError(String error) {
+        return new ScenarioResult(feature, name, tags, status, error, figures);
+    }
+
     /** The tag a run of several topologies (-Dtopology=all) gives each scenario: {@code @topology-<name>}. */
     public static final String TOPOLOGY_TAG = "@topology-";
 

@@ -56,6 +56,7 @@ class Conformance {
         Files.createDirectories(OUT);
         Map<String, List<ScenarioResult>> results = new LinkedHashMap<>();
         Map<String, SuiteRun> runs = new LinkedHashMap<>();
+        Map<String, Map<String, String>> columnOverrides = new LinkedHashMap<>();
         String tunedQuery = Settings.load().text("conformance.contextforge-tuned.database-url-query");
         for (String column : COLUMNS) {
             Path json = OUT.resolve(column + ".json");
@@ -67,11 +68,13 @@ class Conformance {
             if (column.equals("contextforge-pgbouncer")) {
                 overrides.put("topology", "pgbouncer");
             }
+            columnOverrides.put(column, overrides);
             runs.put(column, SuiteRun.of(column, overrides, json.toString()));
             results.put(column, ScenarioResult.read(json));
         }
         String version = observedContextForgeVersion();
         List<Row> rows = rows(results);
+        int confirmTries = Settings.load().integer("conformance.confirm-tries");
         Map<String, List<String>> differences = new LinkedHashMap<>();
         for (String column : CONTEXTFORGE_COLUMNS) {
             String file = expectationsFile(column, version);
@@ -82,7 +85,12 @@ class Conformance {
                 ScenarioResult cf = row.byTarget().get(column);
                 String actual = cf == null ? "absent" : cf.status();
                 String want = expected.getOrDefault(row.scenario(), "passed");
-                if (!List.of(want.split("\\s+or\\s+")).contains(actual)) {
+                if (actual.equals("passed") && !accepts(want, actual) && accepts(want, "failed")) {
+                    cf = confirmFailure(column, columnOverrides.get(column), row.scenario(), confirmTries);
+                    row.byTarget().put(column, cf);
+                    actual = cf.status();
+                }
+                if (!accepts(want, actual)) {
                     diffs.add(row.scenario() + ": expected " + want + ", got " + actual
                             + (cf != null && cf.firstError() != null ? " (" + cf.firstError() + ")" : ""));
                 }
@@ -100,6 +108,42 @@ class Conformance {
         assertThat(runs.get("reference").failed()).as("the reference gateway must pass the whole suite").isEmpty();
         differences.forEach((column, diffs) -> assertThat(diffs).as(column + " " + version + " behaved differently from its "
                 + "recorded expectations (src/test/resources/conformance/" + expectationsFile(column, version) + ".expected)").isEmpty());
+    }
+
+    private static boolean accepts(String want, String actual) {
+        return List.of(want.split("\\s+or\\s+")).contains(actual);
+    }
+
+    /**
+     * A failure recorded for ContextForge that it did not show in this run. Many of its failures need a request to fall
+     * into a short window (a commit cut by the failover, an auth lookup while the server connection is being replaced):
+     * a run where no request fell into it passes. The defect is still there if it shows when the scenario runs again,
+     * alone, in the same column: up to {@code conformance.confirm-tries} times, stopping at the first failure. A
+     * scenario that passes every time is a real difference (ContextForge changed, or the expectation is wrong). The
+     * table shows what happened: "passed, then failed when run again (try n of N)".
+     */
+    private static ScenarioResult confirmFailure(String column, Map<String, String> overrides, String scenario, int tries)
+            throws IOException {
+        ScenarioResult last = null;
+        for (int i = 1; i <= tries; i++) {
+            Path json = OUT.resolve(column + "-confirm-" + Math.abs(scenario.hashCode()) + "-" + i + ".json");
+            Map<String, String> again = new LinkedHashMap<>(overrides);
+            again.put("cucumber.filter.name", "^" + java.util.regex.Pattern.quote(scenario) + "$");
+            again.put("labs", "1");
+            System.out.println("pg-resilience: conformance: " + column + ": '" + scenario + "' passed but is recorded as a "
+                    + "failure; running it again alone (try " + i + " of " + tries + ")");
+            SuiteRun.of(column + " confirm " + i, again, json.toString());
+            List<ScenarioResult> one = ScenarioResult.read(json).stream().filter(r -> r.name().equals(scenario)).toList();
+            if (one.isEmpty()) {
+                throw new AssertionError(column + ": running '" + scenario + "' again selected no scenario");
+            }
+            last = one.get(0);
+            if (!last.status().equals("passed")) {
+                return last.withFirstError("passed, then " + last.status() + " when run again alone (try " + i + " of "
+                        + tries + "): " + last.firstError());
+            }
+        }
+        return last.withFirstError("passed in this run and in " + tries + " more runs of it alone");
     }
 
     /** The version the suite pins for the Python it finds (or -Dcontextforge.version / -Dcontextforge.python). */
