@@ -151,12 +151,20 @@ public final class Judge {
             List<String> flaps = first503.map(f -> ready.stream()
                     .filter(o -> o.startMs() > f.endMs() && o.endMs() <= outageEnd && o.status() != 503)
                     .map(o -> "readiness at " + o.startMs() + " ms answered " + answer(o)).toList()).orElse(List.of());
+            // A flap needs a sample after the first 503 and before the heal: with none there, the rule judged nothing
+            // and says so (n/a) rather than "held".
+            long samples = first503.map(f -> ready.stream().filter(o -> o.startMs() > f.endMs() && o.endMs() <= outageEnd)
+                    .count()).orElse(0L);
             rules.add(first503.isEmpty()
                     ? new Rule("readiness stayed 503 from its first 503 to the heal", Status.NOT_APPLICABLE,
                             "readiness never answered 503 in the fault window (" + statusCounts(ready,
                                     o -> o.startMs() >= windowStart && o.endMs() <= outageEnd) + ")")
+                    : samples == 0
+                    ? new Rule("readiness stayed 503 from its first 503 (at " + first503.get().endMs() + " ms) to the heal",
+                            Status.NOT_APPLICABLE, "no readiness sample between its first 503 and the heal"
+                                    + (outageEnd == Long.MAX_VALUE ? "" : " (at " + outageEnd + " ms)") + ": nothing to judge")
                     : Rule.of("readiness stayed 503 from its first 503 (at " + first503.get().endMs() + " ms) to the heal",
-                            flaps, count(ready, o -> o.startMs() > first503.get().endMs() && o.endMs() <= outageEnd) + " samples"));
+                            flaps, samples + " samples"));
         }
 
         // 7. The SLOs: detect, recover, RTO.

@@ -94,6 +94,18 @@ class JudgeTest {
     }
 
     @Test
+    void readinessWithNoSampleBetweenItsFirst503AndTheHealJudgesNothing() {
+        ops.clear();
+        op("readiness", null, 500, 505, 200, null, null, false);
+        op("readiness", null, 4_800, 4_805, 503, "database_unavailable", "down", true);
+        op("readiness", null, 5_100, 5_105, 200, null, null, false);
+        Judge.Rule rule = judge(TERMS, List.of(), null, null).rules().stream()
+                .filter(r -> r.name().startsWith("readiness stayed 503")).findFirst().orElseThrow();
+        assertThat(rule.status()).isEqualTo(Judge.Status.NOT_APPLICABLE);
+        assertThat(rule.detail()).contains("no readiness sample between its first 503 and the heal (at 5000 ms)");
+    }
+
+    @Test
     void aLateDetectionBreaksItsSlo() {
         ops.clear();
         op("readiness", null, 500, 505, 200, null, null, false);
