@@ -110,7 +110,8 @@ class Conformance {
                 + "recorded expectations (src/test/resources/conformance/" + expectationsFile(column, version) + ".expected)").isEmpty());
     }
 
-    private static boolean accepts(String want, String actual) {
+    /** Whether an expectation ("failed", "passed or failed", …) accepts a status. */
+    static boolean accepts(String want, String actual) {
         return List.of(want.split("\\s+or\\s+")).contains(actual);
     }
 
@@ -120,12 +121,10 @@ class Conformance {
      * a run where no request fell into it passes. The defect is still there if it shows when the scenario runs again,
      * alone, in the same column: up to {@code conformance.confirm-tries} times, stopping at the first failure. A
      * scenario that passes every time is a real difference (ContextForge changed, or the expectation is wrong). The
-     * table shows what happened: "passed, then failed when run again (try n of N)".
+     * table shows what happened: "passed, then failed when run again alone (try n of N)".
      */
-    private static ScenarioResult confirmFailure(String column, Map<String, String> overrides, String scenario, int tries)
-            throws IOException {
-        ScenarioResult last = null;
-        for (int i = 1; i <= tries; i++) {
+    private static ScenarioResult confirmFailure(String column, Map<String, String> overrides, String scenario, int tries) {
+        return confirmFailure(scenario, tries, i -> {
             Path json = OUT.resolve(column + "-confirm-" + Math.abs(scenario.hashCode()) + "-" + i + ".json");
             Map<String, String> again = new LinkedHashMap<>(overrides);
             again.put("cucumber.filter.name", "^" + java.util.regex.Pattern.quote(scenario) + "$");
@@ -133,15 +132,30 @@ class Conformance {
             System.out.println("pg-resilience: conformance: " + column + ": '" + scenario + "' passed but is recorded as a "
                     + "failure; running it again alone (try " + i + " of " + tries + ")");
             SuiteRun.of(column + " confirm " + i, again, json.toString());
-            List<ScenarioResult> one = ScenarioResult.read(json).stream().filter(r -> r.name().equals(scenario)).toList();
-            if (one.isEmpty()) {
-                throw new AssertionError(column + ": running '" + scenario + "' again selected no scenario");
+            try {
+                List<ScenarioResult> one = ScenarioResult.read(json).stream().filter(r -> r.name().equals(scenario)).toList();
+                if (one.isEmpty()) {
+                    throw new AssertionError(column + ": running '" + scenario + "' again selected no scenario");
+                }
+                return one.get(0);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-            last = one.get(0);
+        });
+    }
+
+    /** The rule of {@link #confirmFailure(String, Map, String, int)}, apart from how a scenario is run again. */
+    static ScenarioResult confirmFailure(String scenario, int tries, java.util.function.IntFunction<ScenarioResult> runAgain) {
+        ScenarioResult last = null;
+        for (int i = 1; i <= tries; i++) {
+            last = runAgain.apply(i);
             if (!last.status().equals("passed")) {
                 return last.withFirstError("passed, then " + last.status() + " when run again alone (try " + i + " of "
                         + tries + "): " + last.firstError());
             }
+        }
+        if (last == null) {
+            throw new IllegalArgumentException("conformance.confirm-tries must be at least 1, is " + tries + " ('" + scenario + "')");
         }
         return last.withFirstError("passed in this run and in " + tries + " more runs of it alone");
     }
