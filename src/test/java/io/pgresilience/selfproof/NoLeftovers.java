@@ -111,6 +111,16 @@ class NoLeftovers {
         assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
     }
 
+    /** Whether a container engine answers ({@code <engine> info}); one that is not installed does not. */
+    private static boolean engineAnswers(String engine) {
+        try {
+            return Command.of(engine, "info").run().exitCode() == 0;
+        } catch (LabException e) {
+            System.out.println("no-leftovers: " + engine + ": " + e.getMessage());
+            return false;
+        }
+    }
+
     private static boolean haStackInstalled() {
         try {
             io.pgresilience.lab.ha.PatroniCluster.requirePrograms();
@@ -129,8 +139,7 @@ class NoLeftovers {
      */
     @Test
     void nothingOfTheContainerLabOutlivesAKilledRun() throws Exception {
-        String engine = Stream.of("docker", "podman")
-                .filter(e -> Command.of(e, "info").run().exitCode() == 0).findFirst().orElse(null);
+        String engine = Stream.of("docker", "podman").filter(NoLeftovers::engineAnswers).findFirst().orElse(null);
         Assumptions.assumeTrue(engine != null, "no container engine answers (docker info, podman info)");
         Path logs = Path.of("target", "no-leftovers");
         Files.createDirectories(logs);
