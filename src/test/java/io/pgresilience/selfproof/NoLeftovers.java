@@ -111,6 +111,32 @@ class NoLeftovers {
         assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
     }
 
+    /**
+     * A gateway the suite started from a command line (-Dtarget=command; here the reference gateway as a plain java
+     * command, as the README's worked example starts it): a SIGKILL of the suite's JVM mid-failover leaves that gateway
+     * and the lab running; a fresh run stops the gateway's whole process tree and the lab, and leaves nothing of its own.
+     */
+    @Test
+    void nothingOfACommandTargetOutlivesAKilledRun() throws Exception {
+        Path logs = Path.of("target", "no-leftovers");
+        Files.createDirectories(logs);
+        Path classpath = Path.of("target", "gateway.classpath");
+        Assumptions.assumeTrue(Files.exists(classpath), "no " + classpath + " (written by mvn test-compile)");
+        String command = "java -Xmx256m -XX:+UseSerialGC -cp " + Path.of("target", "classes").toAbsolutePath() + ":"
+                + Files.readString(classpath).strip() + " io.pgresilience.gateway.ReferenceGateway";
+        String[] target = {"-Dtarget=command", "-Dgateway.profile=reference", "-Dgateway.command=" + command};
+        Path killedLog = logs.resolve("command-killed.log");
+        killMidFailover(killedLog, Duration.ofMinutes(3), target);
+        List<String> afterKill = leftovers();
+        report("of -Dtarget=command right after SIGKILL", afterKill);
+        assertThat(afterKill).as("a SIGKILL leaves the gateway the suite started from its command (else this test proves nothing)")
+                .anyMatch(l -> l.startsWith("process: ") && l.contains("io.pgresilience.gateway.ReferenceGateway"));
+        int fresh = mvn(logs.resolve("command-fresh.log"), "@CL-01", target).waitFor();
+        report("of -Dtarget=command after the fresh run that followed (exit " + fresh + ")", leftovers());
+        assertThat(fresh).as("the fresh -Dtarget=command run passes").isZero();
+        assertThat(leftovers()).as("left behind once the fresh run ended").isEmpty();
+    }
+
     /** Whether a container engine answers ({@code <engine> info}); one that is not installed does not. */
     private static boolean engineAnswers(String engine) {
         try {
@@ -259,6 +285,7 @@ class NoLeftovers {
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 140 ? s.substring(0, 140) + "…" : s;
+        // the head says what runs, the tail which class or data directory (a long classpath sits in between)
+        return s.length() > 180 ? s.substring(0, 110) + "…" + s.substring(s.length() - 70) : s;
     }
 }
