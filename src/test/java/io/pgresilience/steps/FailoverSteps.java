@@ -238,7 +238,8 @@ public class FailoverSteps {
                 () -> {
                     if (inFlight.get() < maxInFlight) {
                         inFlight.incrementAndGet();
-                        String key = gateway.evidenceKey("rto-" + probes.incrementAndGet());
+                        // under the traffic's prefix: the write verdict reads the new primary for that prefix
+                        String key = gateway.workload().prefix() + "-rto-" + probes.incrementAndGet();
                         gateway.launch(() -> {
                             try {
                                 return gateway.client().createServer(key);
