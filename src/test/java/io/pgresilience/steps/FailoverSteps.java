@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /** US-3 and FO-01..FO-03: the primary fails, the standby lags, two primaries accept writes. */
@@ -231,8 +232,8 @@ public class FailoverSteps {
         long lost = h.first(History.DOWN).or(() -> h.first(History.FAULT)).orElseThrow();
         long rto = gateway.slo().rto().toMillis();
         int maxInFlight = gateway.settings().integer("workload.threads");
-        java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger probes = new AtomicInteger();
         Operation first = Wait.until("an acknowledged write begun after the primary was lost", Duration.ofMillis(
                         Math.max(0, lost + rto - h.now())), gateway.bounds().poll(),
                 () -> {
