@@ -148,13 +148,13 @@ public final class Judge {
                             && e.atMs() >= windowStart)
                     .map(History.Event::atMs).findFirst().orElse(Long.MAX_VALUE);
             Optional<Operation> first503 = ready.stream().filter(o -> o.startMs() >= windowStart && o.status() == 503).findFirst();
-            List<String> flaps = first503.map(f -> ready.stream()
-                    .filter(o -> o.startMs() > f.endMs() && o.endMs() <= outageEnd && o.status() != 503)
-                    .map(o -> "readiness at " + o.startMs() + " ms answered " + answer(o)).toList()).orElse(List.of());
-            // A flap needs a sample after the first 503 and before the heal: with none there, the rule judged nothing
-            // and says so (n/a) rather than "held".
-            long samples = first503.map(f -> ready.stream().filter(o -> o.startMs() > f.endMs() && o.endMs() <= outageEnd)
-                    .count()).orElse(0L);
+            // The samples after the first 503 and before the heal: with none there, the rule judged nothing and says so
+            // (n/a) rather than "held".
+            List<Operation> judged = first503.map(f -> ready.stream()
+                    .filter(o -> o.startMs() > f.endMs() && o.endMs() <= outageEnd).toList()).orElse(List.of());
+            List<String> flaps = judged.stream().filter(o -> o.status() != 503)
+                    .map(o -> "readiness at " + o.startMs() + " ms answered " + answer(o)).toList();
+            int samples = judged.size();
             rules.add(first503.isEmpty()
                     ? new Rule("readiness stayed 503 from its first 503 to the heal", Status.NOT_APPLICABLE,
                             "readiness never answered 503 in the fault window (" + statusCounts(ready,

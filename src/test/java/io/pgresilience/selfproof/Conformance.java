@@ -146,6 +146,9 @@ class Conformance {
 
     /** The rule of {@link #confirmFailure(String, Map, String, int)}, apart from how a scenario is run again. */
     static ScenarioResult confirmFailure(String scenario, int tries, java.util.function.IntFunction<ScenarioResult> runAgain) {
+        if (tries < 1) {
+            throw new IllegalArgumentException("conformance.confirm-tries must be at least 1, is " + tries + " ('" + scenario + "')");
+        }
         ScenarioResult last = null;
         for (int i = 1; i <= tries; i++) {
             last = runAgain.apply(i);
@@ -153,9 +156,6 @@ class Conformance {
                 return last.withFirstError("passed, then " + last.status() + " when run again alone (try " + i + " of "
                         + tries + "): " + last.firstError());
             }
-        }
-        if (last == null) {
-            throw new IllegalArgumentException("conformance.confirm-tries must be at least 1, is " + tries + " ('" + scenario + "')");
         }
         return last.withFirstError("passed in this run and in " + tries + " more runs of it alone");
     }
