@@ -18,8 +18,8 @@ public final class History {
     /** The event that ends it. */
     public static final String HEAL = "heal";
     /**
-     * A heal that takes time has begun (a start, a promotion): the database may be usable before the heal is marked,
-     * so answers that tell of a usable database are not flaps from here.
+     * A heal has begun (a start, a promotion, the removal of a fault from every proxy): the database may be usable
+     * before the heal is marked, so answers that tell of a usable database are not flaps from here.
      */
     public static final String HEALING = "healing";
     /** A stopped node is gone (its stop returned); it may acknowledge writes between the fault and this. */
