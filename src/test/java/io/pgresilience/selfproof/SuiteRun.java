@@ -36,6 +36,12 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
 
     /** @param allure also write Allure results (into target/allure-results, for a site built afterwards) */
     public static SuiteRun of(String label, Map<String, String> overrides, String jsonReport, boolean allure) {
+        // -Dtopology=all is a fan-out of whole runs (AllTopologies, FlakeHunt), never a lab: a run that inherited it
+        // would fail every scenario with "unknown topology 'all'". One line instead, before anything starts.
+        if ("all".equals(overrides.getOrDefault("topology", System.getProperty("topology", "")).trim())) {
+            throw new IllegalArgumentException("-Dtopology=all runs the acceptance suite once per topology; '" + label
+                    + "' runs it in one: use -Dtopology=" + String.join(", -Dtopology=", io.pgresilience.lab.Deployment.keys()));
+        }
         Map<String, String> previous = new LinkedHashMap<>();
         Map<String, String> all = new LinkedHashMap<>(overrides);
         all.putIfAbsent("site", "false");
