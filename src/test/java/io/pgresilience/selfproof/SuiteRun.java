@@ -40,7 +40,7 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
         // would fail every scenario with "unknown topology 'all'". One line instead, before anything starts.
         if ("all".equals(overrides.getOrDefault("topology", System.getProperty("topology", "")).trim())) {
             throw new IllegalArgumentException("-Dtopology=all runs the acceptance suite once per topology; '" + label
-                    + "' runs it in one: use -Dtopology=" + String.join(", -Dtopology=", io.pgresilience.lab.Deployment.keys()));
+                    + "' runs it in one: use one of -Dtopology=" + String.join(", -Dtopology=", io.pgresilience.lab.Deployment.keys()));
         }
         Map<String, String> previous = new LinkedHashMap<>();
         Map<String, String> all = new LinkedHashMap<>(overrides);
