@@ -3,6 +3,7 @@ package io.pgresilience.selfproof;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import io.pgresilience.RunCucumberTest;
+import io.pgresilience.lab.Deployment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,7 +41,7 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
         // would fail every scenario with "unknown topology 'all'". One line instead, before anything starts.
         if ("all".equals(overrides.getOrDefault("topology", System.getProperty("topology", "")).trim())) {
             throw new IllegalArgumentException("-Dtopology=all runs the acceptance suite once per topology; '" + label
-                    + "' runs it in one: use one of -Dtopology=" + String.join(", -Dtopology=", io.pgresilience.lab.Deployment.keys()));
+                    + "' runs it in one: use one of -Dtopology=" + String.join(", -Dtopology=", Deployment.keys()));
         }
         Map<String, String> previous = new LinkedHashMap<>();
         Map<String, String> all = new LinkedHashMap<>(overrides);

@@ -90,9 +90,7 @@ public final class Faults {
     }
 
     public void start(DbNode node) {
-        evidence.healing("pg_ctl start on " + node.name() + " begins");
-        node.start();
-        evidence.heal("pg_ctl start on " + node.name());
+        heal("pg_ctl start on " + node.name(), node::start);
     }
 
     public void restart(DbNode node) {
@@ -109,9 +107,7 @@ public final class Faults {
     }
 
     public void makeReachable() {
-        evidence.healing("proxy enabled=true begins");
-        allGatewayLinks().forEach(FaultProxy::enable);
-        evidence.heal("proxy enabled=true");
+        heal("proxy enabled=true", () -> allGatewayLinks().forEach(FaultProxy::enable));
     }
 
     /** A blackhole both ways (timeout=0): packets vanish, sockets stay open. */
@@ -136,9 +132,7 @@ public final class Faults {
     }
 
     public void healPartition() {
-        evidence.healing("partition removal begins");
-        removePartitions();
-        evidence.heal("partition removed");
+        heal("partition removal", this::removePartitions);
     }
 
     private void removePartitions() {
@@ -162,11 +156,18 @@ public final class Faults {
     }
 
     public void removeLatency() {
-        // Removing a toxic releases what it held at once: a request may be answered before the last proxy is done, so
-        // the outage ends where the removal begins (the judge's readiness rule reads it so), not where it ends.
-        evidence.healing("latency removal begins");
-        removeLatencies();
-        evidence.heal("latency removed");
+        heal("latency removal", this::removeLatencies);
+    }
+
+    /**
+     * Undoes an outage between its two marks: the heal's beginning, then its end. Undoing acts at once (a removed toxic
+     * releases what it held, a started database takes connections before pg_ctl returns), so a request may be answered
+     * before the undo is done: the outage ends where the undo begins (the judge's readiness rule reads it so).
+     */
+    private void heal(String what, Runnable undo) {
+        evidence.healing(what + " begins");
+        undo.run();
+        evidence.heal(what + " done");
     }
 
     private void removeLatencies() {
