@@ -84,6 +84,11 @@ public final class Runs {
             }
             System.err.println("pg-resilience: " + e.getMessage());
             throw startFailure;
+        } catch (RuntimeException e) {
+            // Not a lab that cannot start (bad input, a missing program) but an accident of this start: this scenario
+            // fails with it; the next scenario that needs a lab starts one again.
+            System.err.println("pg-resilience: lab " + worker + " did not start: " + e);
+            throw e;
         } finally {
             synchronized (LOCK) {
                 starting--;

@@ -41,19 +41,24 @@ class FaultsParity {
         }
         TreeSet<String> scenarios = new TreeSet<>();
         results.values().forEach(m -> scenarios.addAll(m.keySet()));
+        runs.values().forEach(r -> {
+            scenarios.addAll(r.passed());
+            scenarios.addAll(r.failed());
+            scenarios.addAll(r.skipped());
+        });
         List<String> rows = new ArrayList<>(List.of("| scenario | in-JVM proxy | Toxiproxy | detect ms (in-JVM / Toxiproxy) "
                 + "| recover ms | RTO ms |", "|---|---|---|---|---|---|"));
         List<String> differences = new ArrayList<>();
         for (String s : scenarios) {
-            String a = status(results.get("in-jvm").get(s));
-            String b = status(results.get("toxiproxy").get(s));
+            String a = status(results.get("in-jvm").get(s), runs.get("in-jvm"), s);
+            String b = status(results.get("toxiproxy").get(s), runs.get("toxiproxy"), s);
             JsonNode fa = figures.get("in-jvm").get(s);
             JsonNode fb = figures.get("toxiproxy").get(s);
             rows.add("| " + s + " | " + a + " | " + b + (a.equals(b) ? "" : " **differs**") + " | "
                     + pair(fa, fb, "detectMs") + " | " + pair(fa, fb, "recoverMs") + " | " + pair(fa, fb, "rtoMs") + " |");
             if (!a.equals(b)) {
-                ScenarioResult r = results.get("toxiproxy").get(s);
-                differences.add(s + ": in-JVM " + a + ", Toxiproxy " + b + (r != null && r.firstError() != null ? " (" + r.firstError() + ")" : ""));
+                differences.add(s + ": in-JVM " + a + reason(results.get("in-jvm").get(s), runs.get("in-jvm"), s) + ", Toxiproxy " + b
+                        + reason(results.get("toxiproxy").get(s), runs.get("toxiproxy"), s));
             }
         }
         String table = "# Fault proxies: the suite's own and a real Toxiproxy, same verdicts\n\n"
@@ -97,7 +102,16 @@ class FaultsParity {
                 : metrics.path(figure).asText();
     }
 
-    private static String status(ScenarioResult r) {
-        return r == null ? "absent" : r.status();
+    /**
+     * The scenario's status from the Cucumber report, else from what JUnit saw: a scenario that failed before Cucumber
+     * started it (e.g. its lab did not start) has no place in the report.
+     */
+    private static String status(ScenarioResult r, SuiteRun run, String scenario) {
+        return r != null ? r.status() : run.statusOf(scenario).map(s -> s + " (not in the Cucumber report)").orElse("absent");
+    }
+
+    private static String reason(ScenarioResult r, SuiteRun run, String scenario) {
+        String why = r != null ? r.firstError() : run.reasonOf(scenario).orElse(null);
+        return why == null || (r != null && r.status().equals("passed")) ? "" : " (" + why + ")";
     }
 }

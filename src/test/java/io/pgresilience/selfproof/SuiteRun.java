@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -102,6 +103,19 @@ public record SuiteRun(String label, List<String> passed, List<String> failed, L
         String[] lines = m.split("\\R");
         String head = String.join(" / ", java.util.Arrays.copyOf(lines, Math.min(lines.length, 4)));
         return head.length() > 600 ? head.substring(0, 600) + "…" : head;
+    }
+
+    /** passed, failed or skipped, as JUnit reported the scenario; empty if this run did not run it. */
+    public Optional<String> statusOf(String scenario) {
+        return failed.contains(scenario) ? Optional.of("failed")
+                : passed.contains(scenario) ? Optional.of("passed")
+                : skipped.contains(scenario) ? Optional.of("skipped") : Optional.empty();
+    }
+
+    /** The first lines of what failed the scenario, as JUnit reported it. */
+    public Optional<String> reasonOf(String scenario) {
+        return failedWithReasons.stream().filter(r -> r.startsWith(scenario + " — ")).map(r -> r.substring(scenario.length() + 3))
+                .findFirst();
     }
 
     public boolean green() {
