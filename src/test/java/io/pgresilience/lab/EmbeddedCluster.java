@@ -52,7 +52,12 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
             nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines));
         }
         EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route, superPassword);
-        cluster.create(ClusterTemplate.ensure(dir.path().getParent(), bin, user, deadlines, SETUP));
+        try {
+            cluster.create(ClusterTemplate.ensure(dir.path().getParent(), bin, user, deadlines, SETUP));
+        } catch (RuntimeException | Error e) {
+            cluster.close(); // a node that started before the failure stops with it
+            throw e;
+        }
         return cluster;
     }
 

@@ -67,12 +67,12 @@ public final class Labs {
                     return new HAProxy.Backend(n.name(), link.listenHost(), link.listenPort(), cluster.restPortOf(n));
                 }).toList();
                 network.behind(HAProxy.start(directory, user, deadlines, settings.withPrefix("haproxy."), backends), cluster.primary());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 cluster.close();
                 throw e;
             }
             return new Lab("embedded", cluster, network, false);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             network.close();
             throw e;
         }
@@ -110,13 +110,13 @@ public final class Labs {
                             restartOnExit(settings), cluster.database(),
                             cluster.gatewayRole(), cluster.gatewayPassword(), primaryLink.listenHost(), primaryLink.listenPort()),
                             cluster.primary());
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     cluster.close();
                     throw e;
                 }
             }
             return new Lab("embedded", cluster, network, false);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             network.close();
             throw e;
         }

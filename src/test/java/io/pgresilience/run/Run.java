@@ -103,7 +103,7 @@ public final class Run implements AutoCloseable {
                     + lab.cluster().postgresVersion() + "; gateway " + target.name() + " " + target.version() + " at "
                     + target.baseUrl() + ")");
             return r;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             closeQuietly(target);
             closeQuietly(lab);
             directory.delete();

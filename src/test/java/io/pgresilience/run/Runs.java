@@ -72,7 +72,7 @@ public final class Runs {
             return waitForFree();
         }
         try {
-            Run run = Run.start(settings, worker);
+            Run run = startOnceMore(settings, worker);
             synchronized (LOCK) {
                 STARTED.add(run);
                 writeRunContext(settings);
@@ -84,15 +84,32 @@ public final class Runs {
             }
             System.err.println("pg-resilience: " + e.getMessage());
             throw startFailure;
-        } catch (RuntimeException e) {
-            // Not a lab that cannot start (bad input, a missing program) but an accident of this start: this scenario
-            // fails with it; the next scenario that needs a lab starts one again.
+        } catch (RuntimeException | AssertionError e) {
+            // Twice an accident: this scenario fails with it; the next scenario that needs a lab starts one again.
             System.err.println("pg-resilience: lab " + worker + " did not start: " + e);
             throw e;
         } finally {
             synchronized (LOCK) {
                 starting--;
             }
+        }
+    }
+
+    /**
+     * Starts worker {@code worker}'s run; an accident of the start (not a lab that cannot start: that is a
+     * {@link LabException}, e.g. a missing program or a busy configured port) is tried once more, and the run context
+     * says so. A lab is the suite's fixture, not a verdict: no scenario has run on it yet.
+     */
+    private static Run startOnceMore(Settings settings, int worker) {
+        try {
+            return Run.start(settings, worker);
+        } catch (LabException | IllegalArgumentException cannotStart) {
+            throw cannotStart;
+        } catch (RuntimeException | AssertionError accident) {
+            System.err.println("pg-resilience: lab " + worker + " did not start (" + accident + "); starting it once more");
+            Run run = Run.start(settings, worker);
+            run.figures().put("lab " + worker + " start", "the first attempt failed (" + accident + "); the second succeeded");
+            return run;
         }
     }
 

@@ -74,7 +74,7 @@ public final class ContainerCluster extends ReplicatedCluster<ContainerNode> {
                 superuserPassword, deadlines);
         try {
             cluster.create();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             cluster.close();
             throw e;
         }

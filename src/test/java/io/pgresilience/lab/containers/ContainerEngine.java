@@ -72,7 +72,7 @@ public final class ContainerEngine implements AutoCloseable {
         SuiteEngineStrategy.use(service.socketUri());
         try {
             return new ContainerEngine(service, "its own podman service at " + service.socketUri());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             service.close();
             throw e;
         }

@@ -56,7 +56,7 @@ final class PodmanService implements AutoCloseable {
         PodmanService service = new PodmanService(process, socket, logFile, directory);
         try {
             service.awaitSocket(deadlines);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             service.close();
             throw e;
         }
