@@ -69,7 +69,8 @@ final class ToxiproxyFaultProxy implements FaultProxy {
             Proxy p = client.createProxy(name, serverHost + ":" + serverPort, place.upstream(upstreamHost, upstreamPort));
             return new ToxiproxyFaultProxy(p, name, listenHost, listenPort, serverPort, place, upstreamHost, upstreamPort);
         } catch (IOException e) {
-            throw new UncheckedIOException("Toxiproxy refused proxy " + name + " on " + serverHost + ":" + serverPort, e);
+            throw new UncheckedIOException("Toxiproxy refused proxy " + name + " on " + serverHost + ":" + serverPort + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -8,6 +8,7 @@ import io.pgresilience.support.LabException;
 import io.pgresilience.support.Ports;
 import io.pgresilience.support.Wait;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,8 @@ public final class ToxiproxyServer implements ProxyMaker {
     public static final String VERSION = "2.12.0";
     private static final String INSTALL = "go install github.com/Shopify/toxiproxy/v2/cmd/server@v" + VERSION
             + " (then -Dtoxiproxy.server=$(go env GOPATH)/bin/server, or copy it to toxiproxy-server on the PATH)";
+
+    private static final int PORT_ATTEMPTS = 3;
 
     private final Process process;
     private final LabDirectory lab;
@@ -113,7 +116,18 @@ public final class ToxiproxyServer implements ProxyMaker {
 
     @Override
     public FaultProxy start(String name, InetAddress listen, String upstreamHost, int upstreamPort) {
-        return ToxiproxyFaultProxy.create(client, name, listen.getHostAddress(), Ports.free(listen), upstreamHost, upstreamPort);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return ToxiproxyFaultProxy.create(client, name, listen.getHostAddress(), Ports.free(listen), upstreamHost,
+                        upstreamPort);
+            } catch (UncheckedIOException e) {
+                // a port found free can be taken by another process before Toxiproxy binds it: take another one
+                if (attempt == PORT_ATTEMPTS || !String.valueOf(e.getMessage()).contains("address already in use")) {
+                    throw e;
+                }
+                System.err.println("pg-resilience: " + e.getMessage() + "; trying another port");
+            }
+        }
     }
 
     @Override
