@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgresilience.lab.Deployment;
 import io.pgresilience.report.ScenarioResult;
 import io.pgresilience.report.SiteBuilder;
+import io.pgresilience.report.TopologyParameter;
 import io.pgresilience.run.RunContext;
 import io.pgresilience.selfproof.SuiteRun;
 import java.io.IOException;
@@ -62,6 +63,11 @@ class AllTopologies {
             }
         });
         assertThat(failed).as("failed scenarios per topology").isEmpty();
+        Map<String, Long> allure = allureResultsByTopology();
+        runs.forEach((t, r) -> assertThat(allure.getOrDefault(t, 0L))
+                .as("Allure test cases of topology %s (Allure results by topology: %s)", t, allure)
+                .isGreaterThanOrEqualTo(r.passed().size() + r.failed().size()));
+        assertThat(allure).as("Allure test cases that name no topology").doesNotContainKey("(none)");
         assertThat(runs.values().stream().mapToInt(r -> r.passed().size()).sum()).as("scenarios passed").isPositive();
     }
 
@@ -98,6 +104,27 @@ class AllTopologies {
                     .collect(Collectors.joining(" | ")));
         }
         return out;
+    }
+
+    /** How many Allure test cases each topology has; "(none)" for those that do not say (the site would fold them). */
+    private static Map<String, Long> allureResultsByTopology() throws IOException {
+        if (!Files.isDirectory(RunContext.ALLURE_RESULTS)) {
+            return Map.of();
+        }
+        try (Stream<Path> files = Files.list(RunContext.ALLURE_RESULTS)) {
+            List<Path> results = files.filter(p -> p.getFileName().toString().endsWith("-result.json")).toList();
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (Path p : results) {
+                String topology = "(none)";
+                for (JsonNode parameter : JSON.readTree(p.toFile()).path("parameters")) {
+                    if (TopologyParameter.NAME.equals(parameter.path("name").asText())) {
+                        topology = parameter.path("value").asText();
+                    }
+                }
+                out.merge(topology, 1L, Long::sum);
+            }
+            return out;
+        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

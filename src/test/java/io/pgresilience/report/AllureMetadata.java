@@ -40,7 +40,7 @@ public final class AllureMetadata {
         ArrayNode labels = (ArrayNode) result.withArray("labels");
         for (int i = labels.size() - 1; i >= 0; i--) {
             String name = labels.get(i).path("name").asText();
-            if (name.equals("feature") || name.equals("epic") || name.equals("story")) {
+            if (name.equals("feature") || name.equals("epic") || name.equals("story") || name.equals("testId")) {
                 labels.remove(i);
             }
         }
@@ -53,7 +53,13 @@ public final class AllureMetadata {
         if (caseId != null) {
             labels.addObject().put("name", "testId").put("value", caseId);
         }
-        result.withArray("links").addObject()
+        ArrayNode links = (ArrayNode) result.withArray("links");
+        for (int i = links.size() - 1; i >= 0; i--) {
+            if (PLAN_URL.equals(links.get(i).path("url").asText())) {
+                links.remove(i); // a site built again from the same results links the plan once
+            }
+        }
+        links.addObject()
                 .put("name", "Test plan: ContextForge #2466" + (caseId == null ? "" : " (" + caseId + ")"))
                 .put("url", PLAN_URL).put("type", "link");
     }

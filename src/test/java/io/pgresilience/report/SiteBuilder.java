@@ -63,7 +63,7 @@ public final class SiteBuilder {
      * missed deadline (Awaitility's ConditionTimeoutException) counted as a failed expectation about the gateway,
      * not as a broken test.
      */
-    private static void tidyResults(Path results) throws IOException {
+    static void tidyResults(Path results) throws IOException {
         Map<String, ObjectNode> tests = new HashMap<>();
         Map<String, Path> testFiles = new HashMap<>();
         List<Path> containers = new ArrayList<>();
@@ -105,21 +105,35 @@ public final class SiteBuilder {
         }
         for (Map.Entry<String, ObjectNode> e : tests.entrySet()) {
             ObjectNode r = e.getValue();
-            AllureMetadata.describe(r);
-            // A run of several topologies (-Dtopology=all): the same scenario once per topology, each its own test case.
+            // A run of several topologies (-Dtopology=all): the same scenario once per topology, each its own test case
+            // (the story stays the scenario's); once, also when the site is built again from the same results.
+            String topology = null;
             for (JsonNode p : r.path("parameters")) {
-                if ("topology".equals(p.path("name").asText())) {
-                    String t = p.path("value").asText();
-                    r.put("name", r.path("name").asText() + " [" + t + "]");
-                    r.put("historyId", r.path("historyId").asText() + "-" + t);
-                    r.put("testCaseId", r.path("testCaseId").asText() + "-" + t);
+                if (TopologyParameter.NAME.equals(p.path("name").asText())) {
+                    topology = p.path("value").asText();
                 }
+            }
+            if (topology != null) {
+                r.put("name", r.path("name").asText().replace(" [" + topology + "]", ""));
+            }
+            AllureMetadata.describe(r);
+            if (topology != null) {
+                suffix(r, "name", " [" + topology + "]");
+                suffix(r, "historyId", "-" + topology);
+                suffix(r, "testCaseId", "-" + topology);
             }
             if ("broken".equals(r.path("status").asText())
                     && r.path("statusDetails").path("trace").asText().contains("ConditionTimeoutException")) {
                 r.put("status", "failed");
             }
             JSON.writeValue(testFiles.get(e.getKey()).toFile(), r);
+        }
+    }
+
+    private static void suffix(ObjectNode node, String field, String suffix) {
+        String value = node.path(field).asText();
+        if (!value.endsWith(suffix)) {
+            node.put(field, value + suffix);
         }
     }
 

@@ -51,10 +51,6 @@ public class Hooks {
 
     @Before(order = 0)
     public void prepare(Scenario scenario) {
-        if (!System.getProperty("topologies", "").isBlank()) {
-            // one topology of a run of several (-Dtopology=all): the site tells the results apart by this
-            io.qameta.allure.Allure.parameter("topology", gateway.settings().text("topology"));
-        }
         if (!gateway.target().has(Capability.LAB_CONTROL) && scenario.getSourceTagNames().contains("@input-safety")) {
             // The guard rails need no fault, so they run against a gateway whose database the suite does not control.
             gatewayLogOffset = gateway.target().log().size();
