@@ -115,13 +115,8 @@ class AllTopologies {
             List<Path> results = files.filter(p -> p.getFileName().toString().endsWith("-result.json")).toList();
             Map<String, Long> out = new LinkedHashMap<>();
             for (Path p : results) {
-                String topology = "(none)";
-                for (JsonNode parameter : JSON.readTree(p.toFile()).path("parameters")) {
-                    if (TopologyParameter.NAME.equals(parameter.path("name").asText())) {
-                        topology = parameter.path("value").asText();
-                    }
-                }
-                out.merge(topology, 1L, Long::sum);
+                String topology = TopologyParameter.of(JSON.readTree(p.toFile()));
+                out.merge(topology == null ? "(none)" : topology, 1L, Long::sum);
             }
             return out;
         }

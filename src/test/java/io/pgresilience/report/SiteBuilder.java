@@ -107,12 +107,7 @@ public final class SiteBuilder {
             ObjectNode r = e.getValue();
             // A run of several topologies (-Dtopology=all): the same scenario once per topology, each its own test case
             // (the story stays the scenario's); once, also when the site is built again from the same results.
-            String topology = null;
-            for (JsonNode p : r.path("parameters")) {
-                if (TopologyParameter.NAME.equals(p.path("name").asText())) {
-                    topology = p.path("value").asText();
-                }
-            }
+            String topology = TopologyParameter.of(r);
             if (topology != null) {
                 r.put("name", r.path("name").asText().replace(" [" + topology + "]", ""));
             }

@@ -1,5 +1,6 @@
 package io.pgresilience.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.qameta.allure.listener.TestLifecycleListener;
 import io.qameta.allure.model.Parameter;
 import io.qameta.allure.model.TestResult;
@@ -31,5 +32,16 @@ public final class TopologyParameter implements TestLifecycleListener {
             parameters.add(new Parameter().setName(NAME).setValue(topology.trim()));
             result.setParameters(parameters);
         }
+    }
+
+    /** The topology a written Allure result (its JSON) names, or null when it names none. */
+    public static String of(JsonNode result) {
+        String topology = null;
+        for (JsonNode p : result.path("parameters")) {
+            if (NAME.equals(p.path("name").asText())) {
+                topology = p.path("value").asText();
+            }
+        }
+        return topology;
     }
 }
