@@ -21,7 +21,7 @@ class FloorsTest {
             new String[] {"lab", "io.pgresilience.lab.."},
             new String[] {"faults", "io.pgresilience.faults.."},
             new String[] {"evidence", "io.pgresilience.evidence.."},
-            new String[] {"targets", "io.pgresilience.target.."},
+            new String[] {"targets", "io.pgresilience.targets.."},
             new String[] {"run", "io.pgresilience.run.."},
             new String[] {"world", "io.pgresilience.world.."},
             new String[] {"steps", "io.pgresilience.steps.."},

@@ -1,6 +1,6 @@
 package io.pgresilience.run;
 
-import io.pgresilience.target.containers.ReferenceGatewayContainer;
+import io.pgresilience.targets.containers.ReferenceGatewayContainer;
 import io.pgresilience.lab.containers.ContainerEngine;
 import io.pgresilience.lab.containers.ContainerCluster;
 import io.pgresilience.lab.containers.RunLabels;
@@ -17,7 +17,7 @@ import io.pgresilience.lab.Deadlines;
 import io.pgresilience.run.Lab;
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.support.LabException;
-import io.pgresilience.target.GatewayTarget;
+import io.pgresilience.targets.GatewayTarget;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.pgresilience.selfproof;
 
 import io.pgresilience.config.Settings;
 import io.pgresilience.report.IndexPage;
-import io.pgresilience.target.PythonEnv;
+import io.pgresilience.targets.PythonEnv;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;

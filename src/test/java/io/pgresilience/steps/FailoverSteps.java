@@ -1,7 +1,7 @@
 package io.pgresilience.steps;
 
 
-import io.pgresilience.target.Capability;
+import io.pgresilience.targets.Capability;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Objects;
@@ -29,8 +29,8 @@ import io.pgresilience.lab.DbNode;
 import io.pgresilience.world.LabWorld;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.world.GatewayWorld;
-import io.pgresilience.target.Reply;
-import io.pgresilience.target.Topology;
+import io.pgresilience.targets.Reply;
+import io.pgresilience.targets.Topology;
 import io.pgresilience.support.Wait;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -22,7 +22,7 @@ import io.pgresilience.evidence.Judge;
 import io.pgresilience.evidence.Operation;
 import io.pgresilience.support.Wait;
 import io.pgresilience.world.GatewayWorld;
-import io.pgresilience.target.Reply;
+import io.pgresilience.targets.Reply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;

@@ -25,7 +25,7 @@ import io.pgresilience.lab.DbNode;
 import io.pgresilience.world.LabWorld;
 import io.pgresilience.support.SecretScan;
 import io.pgresilience.run.Runs;
-import io.pgresilience.target.Capability;
+import io.pgresilience.targets.Capability;
 import io.pgresilience.world.GatewayWorld;
 import java.nio.charset.StandardCharsets;
 

@@ -9,9 +9,9 @@ import static org.hamcrest.Matchers.is;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
-import io.pgresilience.target.Capability;
+import io.pgresilience.targets.Capability;
 import io.pgresilience.world.GatewayWorld;
-import io.pgresilience.target.Reply;
+import io.pgresilience.targets.Reply;
 import java.util.ArrayList;
 import java.util.List;
 

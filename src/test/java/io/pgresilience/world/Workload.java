@@ -1,7 +1,7 @@
 package io.pgresilience.world;
 
-import io.pgresilience.target.GatewayClient;
-import io.pgresilience.target.Reply;
+import io.pgresilience.targets.GatewayClient;
+import io.pgresilience.targets.Reply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.targets;
 
 /**
  * What a target offers beyond the common API; a scenario that needs a missing one is skipped with the reason. The

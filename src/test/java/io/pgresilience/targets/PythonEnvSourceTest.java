@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

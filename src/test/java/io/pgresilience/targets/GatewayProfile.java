@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.targets;
 
 import io.pgresilience.support.LabException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.targets;
 
 /** How the gateway is told where the database is. */
 public enum Topology {

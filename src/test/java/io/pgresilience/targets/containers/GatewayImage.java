@@ -1,4 +1,4 @@
-package io.pgresilience.target.containers;
+package io.pgresilience.targets.containers;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -7,7 +7,7 @@ import io.pgresilience.lab.containers.RunLabels;
 
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.pgresilience.support.LabException;
-import io.pgresilience.target.ReferenceGatewaySetup;
+import io.pgresilience.targets.ReferenceGatewaySetup;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
-package io.pgresilience.target.containers;
+package io.pgresilience.targets.containers;
 
-import io.pgresilience.target.HttpCheck;
+import io.pgresilience.targets.HttpCheck;
 import io.pgresilience.support.Wait;
 import java.util.Optional;
 import io.pgresilience.lab.containers.ContainerCluster;
@@ -14,7 +14,7 @@ import io.pgresilience.config.Settings;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.Ports;
 import io.pgresilience.faults.LabNetwork;
-import io.pgresilience.target.ReferenceGatewayTarget;
+import io.pgresilience.targets.ReferenceGatewayTarget;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

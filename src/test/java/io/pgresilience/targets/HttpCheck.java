@@ -1,4 +1,4 @@
-package io.pgresilience.target;
+package io.pgresilience.targets;
 
 import java.io.IOException;
 import java.net.http.HttpClient;
