@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * existing connections as soon as they are added and stop as soon as they are removed.
  * Blocking sockets and two pump threads per connection: the suite proxies tens of connections, not thousands.
  */
-public final class InJvmFaultProxy implements FaultProxy {
+public final class InJvmFaultProxy implements FaultProxy, CommitCutter {
 
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int CHUNK = 32 * 1024;
@@ -48,6 +48,7 @@ public final class InJvmFaultProxy implements FaultProxy {
     private Thread acceptor;
     private volatile int port;
     private volatile boolean closed;
+    private volatile CommitCut armed;
 
     private InJvmFaultProxy(String name, InetAddress listenAddress, int port, InetSocketAddress upstream) {
         this.name = name;
@@ -216,6 +217,19 @@ public final class InJvmFaultProxy implements FaultProxy {
     }
 
     @Override
+    public void arm(CommitCut cut) {
+        armed = cut;
+    }
+
+    @Override
+    public void disarm(CommitCut cut) {
+        if (armed == cut) {
+            armed = null;
+        }
+        links.forEach(Link::releaseHeld);
+    }
+
+    @Override
     public void close() {
         closed = true;
         disable();
@@ -250,6 +264,19 @@ public final class InJvmFaultProxy implements FaultProxy {
         return t;
     }
 
+    private static boolean contains(byte[] hay, int n, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= n; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     private static void closeQuietly(AutoCloseable c) {
         if (c != null) {
             try {
@@ -268,6 +295,18 @@ public final class InJvmFaultProxy implements FaultProxy {
         private final Map<String, ScheduledFuture<?>> timersByToxic = new ConcurrentHashMap<>();
         private final AtomicLong[] passed = {new AtomicLong(), new AtomicLong()};
         private volatile boolean done;
+        // What the commit cut watches (PgWire frames every connection; the rest is used only while a cut is armed).
+        private final PgWire wire = new PgWire();
+        private final Object heldLock = new Object();
+        private final java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+        private final java.io.ByteArrayOutputStream toSend = new java.io.ByteArrayOutputStream();
+        private byte[] carry = new byte[0];
+        private volatile boolean marked;
+        private boolean wrote;
+        private boolean errored;
+        private String lastTag;
+        private int cursor;
+        private boolean cutNow;
 
         Link(Socket client) {
             this.client = client;
@@ -330,7 +369,12 @@ public final class InJvmFaultProxy implements FaultProxy {
                     if (n < 0) {
                         break;
                     }
-                    if (!forward(direction, buffer, n, out)) {
+                    if (direction == Direction.UPSTREAM) {
+                        watchClient(buffer, n);
+                        if (!forward(direction, buffer, n, out)) {
+                            break;
+                        }
+                    } else if (!downstream(buffer, n, out)) {
                         break;
                     }
                 }
@@ -339,6 +383,111 @@ public final class InJvmFaultProxy implements FaultProxy {
             }
             slowClose(direction);
             close();
+        }
+
+        /** The client's bytes: framed, and searched for the armed cut's marker (which marks this write's transaction). */
+        private void watchClient(byte[] b, int n) {
+            wire.client(b, 0, n);
+            CommitCut cut = armed;
+            if (cut == null || cut.hasFired() || marked || wire.opaque()) {
+                return;
+            }
+            byte[] needle = cut.markerBytes();
+            byte[] joint = new byte[carry.length + Math.min(n, needle.length - 1)];
+            System.arraycopy(carry, 0, joint, 0, carry.length);
+            System.arraycopy(b, 0, joint, carry.length, joint.length - carry.length);
+            if (contains(joint, joint.length, needle) || contains(b, n, needle)) {
+                marked = true;
+            }
+            int keep = Math.min(n, needle.length - 1);
+            carry = java.util.Arrays.copyOfRange(b, n - keep, n);
+        }
+
+        /**
+         * The server's bytes. While the marked write's transaction is open, its answers are held until each
+         * ReadyForQuery: one that ends the transaction after a COMMIT (or a write committed on its own) fires the cut
+         * (the answer is dropped and the client's connection reset); any other releases what was held.
+         */
+        private boolean downstream(byte[] buf, int n, OutputStream out) throws IOException {
+            synchronized (heldLock) {
+                CommitCut cut = armed;
+                if (cut == null || cut.hasFired() || !marked) {
+                    wire.server(buf, 0, n, (type, tag, status, end) -> { });
+                    sendHeld(out);
+                    return forward(Direction.DOWNSTREAM, buf, n, out);
+                }
+                cursor = 0;
+                cutNow = false;
+                wire.server(buf, 0, n, (type, tag, status, end) -> {
+                    if (cutNow) {
+                        return;
+                    }
+                    switch (type) {
+                        case 'C' -> {
+                            lastTag = tag;
+                            wrote |= CommitCut.writes(tag);
+                        }
+                        case 'E' -> errored = true;
+                        case 'Z' -> {
+                            held.write(buf, cursor, end - cursor);
+                            cursor = end;
+                            if (status == 'I' && wrote && !errored && CommitCut.commits(lastTag)
+                                    && cut.fire(name, lastTag, held.size())) {
+                                cutNow = true;
+                                return;
+                            }
+                            toSend.writeBytes(held.toByteArray());
+                            held.reset();
+                            if (status == 'I') {
+                                marked = false;
+                                wrote = false;
+                                errored = false;
+                            }
+                            lastTag = null;
+                        }
+                        default -> {
+                            // other messages pass as they are
+                        }
+                    }
+                });
+                if (cutNow) {
+                    held.reset();
+                    send(toSend, out);
+                    reset(Direction.DOWNSTREAM);
+                    return false;
+                }
+                (marked ? held : toSend).write(buf, cursor, n - cursor);
+                return send(toSend, out);
+            }
+        }
+
+        /** Passes on what the cut held back (it was disarmed, or fired on another connection). */
+        void releaseHeld() {
+            synchronized (heldLock) {
+                marked = false;
+                try {
+                    sendHeld(client.getOutputStream());
+                } catch (IOException e) {
+                    close();
+                }
+            }
+        }
+
+        private void sendHeld(OutputStream out) throws IOException {
+            if (held.size() > 0) {
+                toSend.writeBytes(held.toByteArray());
+                held.reset();
+                send(toSend, out);
+            }
+        }
+
+        private boolean send(java.io.ByteArrayOutputStream bytes, OutputStream out) throws IOException {
+            if (bytes.size() == 0) {
+                return true;
+            }
+            byte[] b = bytes.toByteArray();
+            bytes.reset();
+            return forward(Direction.DOWNSTREAM, b, b.length, out);
         }
 
         /** Applies the toxics of this direction to one chunk; false when the link must end. */
