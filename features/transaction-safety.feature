@@ -45,3 +45,25 @@ Feature: Transaction Safety
     Then that request fails with 503
     And neither server "tx03" nor any of its tools is visible
     And the same request succeeds when retried
+
+  # Beyond the plan. The answer to a COMMIT can be lost: PostgreSQL has committed the write, and the connection breaks
+  # before its answer reaches the gateway. Nobody can tell the gateway whether the write happened, so it must not say it
+  # failed (the write would be a ghost) nor write it again (it would exist twice, or its own write would come back as
+  # a conflict); it may find out and answer success, or answer that the outcome is unknown (503 with the code its
+  # profile declares). Made on purpose in every run: the fault waits for that write's COMMIT to be answered.
+  @TX-04 @transaction @beyond-the-plan
+  Scenario Outline: TX-04 The answer to a COMMIT is lost (<write>, <replication> replication)
+    Given the gateway is running with PostgreSQL
+    And the standby replicates with <replication> replication
+    When the gateway writes <write>
+    And the connection breaks after PostgreSQL has committed the write, before its answer reaches the gateway
+    Then the write is stored exactly once
+    And the gateway answered that the write succeeded or that its outcome is unknown
+    And API requests succeed
+
+    Examples:
+      | write                     | replication  |
+      | a server alone            | asynchronous |
+      | a server with 3 tools     | asynchronous |
+      | a server alone            | synchronous  |
+      | a server with 3 tools     | synchronous  |

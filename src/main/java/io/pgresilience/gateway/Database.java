@@ -80,7 +80,17 @@ public final class Database implements AutoCloseable {
 
     /** Several statements, all or nothing. */
     public <T> T transaction(Work<T> work) throws SQLException {
-        return use(writePool, true, work);
+        try {
+            return use(writePool, true, work);
+        } catch (CommitOutcomeUnknown e) {
+            if (config.has(Defect.RETRY_AFTER_COMMIT_ERROR)) {
+                return use(writePool, true, work); // the defect: the first attempt may have been applied
+            }
+            if (config.has(Defect.COMMIT_UNKNOWN_AS_FAILURE)) {
+                throw new SQLException("connection lost: " + e.getMessage(), "08006", e.getCause()); // the defect: "failed"
+            }
+            throw e;
+        }
     }
 
     private <T> T use(HikariDataSource pool, boolean transactional, Work<T> work) throws SQLException {

@@ -52,7 +52,14 @@ public enum Defect {
     /** A transaction chosen as deadlock victim is neither rolled back nor given back to the pool. */
     LEAK_ON_DEADLOCK("leak-on-deadlock"),
     /** A commit whose wait for the synchronous standby was cancelled (kept only locally) is acknowledged. */
-    ACK_CANCELLED_SYNC_COMMIT("ack-cancelled-sync-commit");
+    ACK_CANCELLED_SYNC_COMMIT("ack-cancelled-sync-commit"),
+    /** A write whose COMMIT failed with a connection error is run again on a new connection (it may be applied twice). */
+    RETRY_AFTER_COMMIT_ERROR("retry-after-commit-error"),
+    /** A write whose COMMIT failed with a connection error is answered as failed (503 database_unavailable), though it
+     *  may have been applied. */
+    COMMIT_UNKNOWN_AS_FAILURE("commit-unknown-as-failure"),
+    /** The bearer token is compared without regard to case. */
+    CASE_INSENSITIVE_TOKEN("case-insensitive-token");
 
     private final String switchName;
 

@@ -98,6 +98,8 @@ public final class HttpApi {
                 LOG.warn("token lookup failed: {}", e.getMessage());
                 valid = false;
             }
+        } else if (config.has(Defect.CASE_INSENSITIVE_TOKEN)) {
+            valid = !presented.isEmpty() && presented.equalsIgnoreCase(new String(token, StandardCharsets.UTF_8));
         } else {
             valid = MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), token);
         }

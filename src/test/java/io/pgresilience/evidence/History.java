@@ -44,6 +44,7 @@ public final class History {
     private final List<Operation> operations = new ArrayList<>();
     private final List<Event> events = new ArrayList<>();
     private final Map<Long, Pending> pending = new LinkedHashMap<>();
+    private volatile String unknownCode = Outcome.UNKNOWN_CODE;
 
     /** A finished history, for judging a snapshot. */
     static History of(List<Operation> ops, List<Event> events) {
@@ -56,6 +57,11 @@ public final class History {
     /** Milliseconds since the history began. */
     public long now() {
         return (System.nanoTime() - originNanos) / 1_000_000;
+    }
+
+    /** The error code by which the gateway says a commit's outcome is unknown (its profile's). */
+    public void outcomeUnknownCode(String code) {
+        this.unknownCode = code;
     }
 
     /** A request begins: until it is recorded it is pending, and the judge sees how long it has been hanging. */
@@ -71,7 +77,7 @@ public final class History {
     public Operation record(Pending begun, int status, String error, String message, boolean retryAfter, String detail) {
         long end = now();
         Operation op = new Operation(begun.index(), begun.kind(), begun.key(), begun.startMs(), end, status,
-                Outcome.of(status, error), error, message, retryAfter, detail);
+                Outcome.of(status, error, unknownCode), error, message, retryAfter, detail);
         synchronized (operations) {
             pending.remove(begun.index());
             operations.add(op);

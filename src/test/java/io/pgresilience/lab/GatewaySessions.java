@@ -60,6 +60,34 @@ public final class GatewaySessions {
         return backends().stream().map(Backend::pid).toList();
     }
 
+    /** The node's clock now, to compare with when the gateway's statements began. */
+    public String clock() {
+        return node.query("postgres", "SELECT clock_timestamp()::text");
+    }
+
+    /**
+     * The statements the gateway's sessions began at or after an instant of the node's clock ({@link #clock}): each
+     * session's latest, as pg_stat_activity keeps it ("pid: query").
+     */
+    public List<String> statementsSince(String instant) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = node.connect("postgres");
+             PreparedStatement ps = c.prepareStatement("SELECT pid, query FROM pg_stat_activity WHERE usename = ? AND datname = ? "
+                     + "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND query_start >= ?::timestamptz ORDER BY query_start")) {
+            ps.setString(1, role);
+            ps.setString(2, database);
+            ps.setString(3, instant);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getInt(1) + ": " + rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            throw new LabException("reading pg_stat_activity on " + node.name() + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
     /** Locks held or awaited by the gateway's backends. */
     public int locks() {
         return Integer.parseInt(node.query("postgres", "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "

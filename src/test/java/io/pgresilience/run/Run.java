@@ -33,6 +33,8 @@ import java.util.Map;
  */
 public final class Run implements AutoCloseable {
 
+    private volatile Topology topology;
+
     public static final Path REPORTS = Path.of("reports");
     static final List<String> TARGETS = List.of("reference", "contextforge", "command", "external");
 
@@ -259,6 +261,12 @@ public final class Run implements AutoCloseable {
         lab.network().pointVipAt(lab.cluster().primary());
         lab.network().pooler().ifPresent(this::awaitQueriesThrough);
         target.prepare(topology);
+        this.topology = topology;
+    }
+
+    /** The gateway's own links to the database in the topology it was last made ready in: its first hop. */
+    public List<io.pgresilience.faults.FaultProxy> gatewayHops() {
+        return lab.network().entryForGateway(topology == Topology.MULTI_HOST);
     }
 
     public Settings settings() {

@@ -3,6 +3,7 @@ package io.pgresilience.selfproof;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgresilience.faults.CommitCut;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,15 @@ class DefectCatalogue {
         Defect notIn(String topology, String why) {
             return new Defect(setting, name, bug, List.of(topology), why);
         }
+
+        /** Not with a fault engine that cannot make the fault that shows the bug (Toxiproxy cannot cut at a COMMIT). */
+        Defect needsCommitCut() {
+            return new Defect(setting, name, bug, List.of("faults:toxiproxy"), CommitCut.CANNOT);
+        }
+
+        boolean cannotExistIn(String topology, String faults) {
+            return notIn.contains(topology) || notIn.contains("faults:" + faults);
+        }
     }
 
     static final List<Defect> DEFECTS = List.of(
@@ -61,7 +71,12 @@ class DefectCatalogue {
             new Defect("lab.defects", "synchronous-commit-local",
                     "a 'synchronous' setup whose commits do not wait for the standby (async claimed as RPO 0)")
                     .notIn("patroni", "Patroni owns synchronous replication there and the synchronous failover examples are "
-                            + "skipped (it does not promote a standby cut off before the crash)"));
+                            + "skipped (it does not promote a standby cut off before the crash)"),
+            new Defect("gateway.defects", "retry-after-commit-error", "a write whose COMMIT answer was lost is run again (applied twice, "
+                    + "or its own write answered 409)").needsCommitCut(),
+            new Defect("gateway.defects", "commit-unknown-as-failure", "a write whose COMMIT answer was lost is answered as failed, "
+                    + "though it was applied (a ghost)").needsCommitCut(),
+            new Defect("gateway.defects", "case-insensitive-token", "the bearer token is compared without regard to case"));
 
     @Test
     void everyDefectTurnsAScenarioRed() throws IOException {
@@ -78,11 +93,13 @@ class DefectCatalogue {
         List<Defect> chosen = only.isBlank() ? DEFECTS : DEFECTS.stream()
                 .filter(d -> List.of(only.split(",")).contains(d.name())).toList();
         String topology = System.getProperty("topology", "direct");
+        String faults = System.getProperty("faults", "in-jvm");
         int applicable = 0;
         for (Defect d : chosen) {
-            if (d.notIn().contains(topology)) {
-                rows.add("| `" + d.name() + "` | " + d.bug() + " | n/a | not run in topology " + topology + ": " + d.whyNot() + " | |");
-                System.out.println("defect " + d.name() + ": not applicable in topology " + topology);
+            if (d.cannotExistIn(topology, faults)) {
+                String where = d.notIn().contains(topology) ? "topology " + topology : "fault engine " + faults;
+                rows.add("| `" + d.name() + "` | " + d.bug() + " | n/a | not run with " + where + ": " + d.whyNot() + " | |");
+                System.out.println("defect " + d.name() + ": not applicable with " + where);
                 continue;
             }
             applicable++;

@@ -10,6 +10,12 @@ import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
 import io.pgresilience.targets.Capability;
+import io.pgresilience.targets.NearMisses;
+import io.pgresilience.world.LabWorld;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import static org.hamcrest.Matchers.not;
 import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.targets.Reply;
 import java.util.ArrayList;
@@ -19,10 +25,59 @@ import java.util.List;
 public class InputSafetySteps {
 
     private final GatewayWorld gateway;
+    private final LabWorld lab;
     private final List<String> odd = new ArrayList<>();
+    private final Map<String, Reply> nearMisses = new LinkedHashMap<>();
+    private List<String> statementsDuringNearMisses;
 
-    public InputSafetySteps(GatewayWorld gateway) {
+    public InputSafetySteps(GatewayWorld gateway, LabWorld lab) {
         this.gateway = gateway;
+        this.lab = lab;
+    }
+
+    @When("requests to the servers API carry credentials that almost match a valid one:")
+    public void credentialsThatAlmostMatch(List<String> rows) {
+        List<String> kinds = rows.subList(1, rows.size()); // the first row is the column's name
+        String token = gateway.target().token();
+        Optional<String> key = gateway.target().tokenSigningKey();
+        boolean seesTheDatabase = gateway.target().has(Capability.LAB_CONTROL);
+        // The readiness probes query the database: paused, so that any statement of the gateway meanwhile is the requests'.
+        gateway.withReadinessPaused(() -> {
+            String since = seesTheDatabase ? lab.onPrimary().clock() : null;
+            for (String kind : kinds) {
+                NearMisses.NearMiss miss = NearMisses.of(kind, token, key);
+                if (!miss.applies()) {
+                    gateway.evidence().note(kind, "not applicable: " + miss.notApplicable());
+                    continue;
+                }
+                Reply r = gateway.client().withAuthorization(miss.authorization(), gateway.target().profile().serversPath());
+                nearMisses.put(kind, r);
+                gateway.evidence().note(kind, r.summary());
+            }
+            statementsDuringNearMisses = seesTheDatabase ? lab.onPrimary().statementsSince(since) : null;
+            return null;
+        });
+    }
+
+    @Then("every one of them is refused with 401")
+    public void everyOneIsRefusedWith401() {
+        assertThat("near misses sent", nearMisses.keySet(), not(empty()));
+        List<String> let = new ArrayList<>();
+        nearMisses.forEach((kind, r) -> {
+            if (r.status() != 401) {
+                let.add(kind + ": " + r.summary());
+            }
+        });
+        assertThat("credentials that almost match the token, answered other than 401", let, is(empty()));
+    }
+
+    @Then("none of them reached the database")
+    public void noneOfThemReachedTheDatabase() {
+        gateway.require(Capability.LAB_CONTROL);
+        gateway.evidence().note("statements of the gateway while the near misses were answered (pg_stat_activity)",
+                statementsDuringNearMisses.isEmpty() ? "none" : String.join("; ", statementsDuringNearMisses));
+        assertThat("statements the gateway began in the database while it answered credentials that almost match (a refusal "
+                + "must not cost a query)", statementsDuringNearMisses, is(empty()));
     }
 
     @When("a request to the servers API carries no token")

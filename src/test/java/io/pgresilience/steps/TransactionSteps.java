@@ -20,7 +20,9 @@ import static org.hamcrest.Matchers.nullValue;
 import io.cucumber.java.en.Given;
 import io.cucumber.java.en.Then;
 import io.cucumber.java.en.When;
+import io.pgresilience.faults.CommitCut;
 import io.pgresilience.lab.GatewaySessions;
+import java.util.Optional;
 import io.pgresilience.world.LabWorld;
 import io.pgresilience.targets.Capability;
 import io.pgresilience.world.Faults;
@@ -46,6 +48,7 @@ public class TransactionSteps {
     private List<String> writtenTools = List.of();
     private List<String> toolIds;
     private long deadlocksBefore;
+    private CommitCut commitCut;
 
     public TransactionSteps(GatewayWorld gateway, LabWorld lab, Faults faults) {
         this.gateway = gateway;
@@ -274,6 +277,86 @@ public class TransactionSteps {
             assertThat("tools written with it", lab.onPrimary().namesWithPrefix(gateway.target().profile().toolsTable(), writtenServer).size(),
                     is(writtenTools.size()));
         }
+    }
+
+    // --- TX-04 -------------------------------------------------------------------------------------------------
+
+    @When("the gateway writes a server alone")
+    public void theGatewayWritesAServerAlone() {
+        writeWhoseCommitAnswerIsLost(0);
+    }
+
+    @When("the gateway writes a server with {int} tools")
+    public void theGatewayWritesAServerWithTools(int tools) {
+        gateway.require(Capability.SERVER_WITH_TOOLS);
+        writeWhoseCommitAnswerIsLost(tools);
+    }
+
+    /** The cut waits for this write's COMMIT (its statements carry the server's name); tools written by id exist before. */
+    private void writeWhoseCommitAnswerIsLost(int tools) {
+        writtenServer = key("tx04");
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= tools; i++) {
+            names.add(writtenServer + "-tool-" + i);
+        }
+        writtenTools = names;
+        if (tools > 0 && gateway.target().profile().writesToolsByIds()) {
+            toolIds = names.stream().map(t -> {
+                Reply r = gateway.client().createTool(t);
+                assertThat("create tool " + t + ": " + r.summary(), r.status(), anyOf(is(200), is(201)));
+                return r.response().jsonPath().getString("id");
+            }).toList();
+        }
+        commitCut = faults.loseTheAnswerToTheCommitOf(writtenServer);
+        write = gateway.launch(tools == 0 ? () -> gateway.client().createServer(writtenServer) : this::writeServerWithTools);
+    }
+
+    @When("the connection breaks after PostgreSQL has committed the write, before its answer reaches the gateway")
+    public void theConnectionBreaksAfterTheCommit() {
+        Optional<CommitCut.Fired> fired = commitCut.awaitFired(gateway.target().requestBound());
+        fired.ifPresent(f -> gateway.evidence().event("cut", "the connection broke " + f.describe()));
+        Reply r = awaitAll(List.of(write)).get(0);
+        faults.commitCutOver(commitCut);
+        gateway.evidence().note("the write", r.summary());
+        assertThat("the connection was never cut at a COMMIT of " + writtenServer + ": the write ended with " + r.summary()
+                + " before PostgreSQL answered a COMMIT of it (the window was not hit)", fired.isPresent(), is(true));
+        gateway.evidence().note("where the connection broke", fired.get().describe());
+        // The cut came after PostgreSQL's answer to the COMMIT: the write must be there (else the window was missed).
+        assertThat("rows of server " + writtenServer + " on the primary after the cut (PostgreSQL had answered its COMMIT)",
+                storedServers(), greaterThanOrEqualTo(1));
+    }
+
+    private int storedServers() {
+        return lab.onPrimary().namesWithPrefix(gateway.target().profile().serversTable(), writtenServer).getOrDefault(writtenServer, 0);
+    }
+
+    @Then("the write is stored exactly once")
+    public void theWriteIsStoredExactlyOnce() {
+        // The gateway may still be checking or writing again: wait until none of its sessions is inside a transaction.
+        Wait.until("no session of the gateway is busy", gateway.bounds().recover(), gateway.bounds().poll(),
+                () -> lab.onPrimary().backends().stream().filter(GatewaySessions.Backend::busy).toList(), (is(empty()))::matches, false);
+        Map<String, Integer> servers = lab.onPrimary().namesWithPrefix(gateway.target().profile().serversTable(), writtenServer);
+        gateway.evidence().note("rows of " + writtenServer + " on the primary", servers.toString());
+        assertThat("servers stored for the one write of " + writtenServer, servers, equalTo(Map.of(writtenServer, 1)));
+        if (!writtenTools.isEmpty() && toolIds == null) {
+            Map<String, Integer> tools = lab.onPrimary().namesWithPrefix(gateway.target().profile().toolsTable(), writtenServer);
+            gateway.evidence().note("tools of " + writtenServer + " on the primary", tools.toString());
+            Map<String, Integer> once = new java.util.TreeMap<>();
+            writtenTools.forEach(t -> once.put(t, 1));
+            assertThat("tools stored for the one write of " + writtenServer, new java.util.TreeMap<>(tools), equalTo(once));
+        }
+    }
+
+    @Then("the gateway answered that the write succeeded or that its outcome is unknown")
+    public void theGatewayAnsweredSuccessOrUnknown() {
+        Reply r = write.join();
+        String unknown = gateway.target().profile().outcomeUnknownCode();
+        boolean succeeded = r.status() >= 200 && r.status() < 300;
+        boolean saidUnknown = r.status() == 503 && unknown.equals(r.operation().error());
+        assertThat("the gateway's answer to a write PostgreSQL had committed, whose COMMIT answer it never got: "
+                + r.summary() + (r.status() == 409 ? " (its own write reported as a conflict: it was written again after the lost answer)"
+                : " (a failure for an applied write: a ghost)") + "; it must answer success (having checked) or that the outcome is "
+                + "unknown (503 " + unknown + ")", succeeded || saidUnknown, is(true));
     }
 
     private List<Reply> awaitAll(Collection<CompletableFuture<Reply>> futures) {

@@ -30,6 +30,7 @@ public final class GatewayClient {
     public GatewayClient(GatewayTarget target, History history, Duration timeout) {
         this.target = target;
         this.history = history;
+        history.outcomeUnknownCode(target.profile().outcomeUnknownCode());
         int ms = (int) timeout.toMillis();
         // No retries by the HTTP client: a request it repeated behind the suite's back would hide an outcome.
         this.config = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()

@@ -1,5 +1,7 @@
 package io.pgresilience.targets;
 
+import io.pgresilience.evidence.Outcome;
+
 import io.pgresilience.support.LabException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,6 +51,8 @@ public record GatewayProfile(
         Map<String, String> listQuery,
         String serverToolsTable,
         Set<Capability> capabilities,
+        String outcomeUnknownCode,
+        String tokenSigningSecret,
         Launch launch) {
 
     /** How the suite runs the gateway under {@code -Dtarget=command}; absent from a profile that only describes an API. */
@@ -108,6 +112,8 @@ public record GatewayProfile(
         k.put("table.tools", "required");
         k.put("table.server-tools", "optional");
         k.put("capabilities", "required");
+        k.put("error.outcome-unknown-code", "optional");
+        k.put("token.signing-secret", "optional");
         k.put("database.url", "-Dtarget=command");
         k.put("database.hosts", "-Dtarget=command");
         k.put("database.url-query", "optional");
@@ -216,6 +222,13 @@ public record GatewayProfile(
                 mistakes.add("key '" + key + "': '" + path + "' is not a path (it starts with / and has no spaces, query or fragment)");
             }
         }
+        if (v.containsKey("token.signing-secret") && !ENV_NAME.matcher(v.get("token.signing-secret")).matches()) {
+            mistakes.add("key 'token.signing-secret': '" + v.get("token.signing-secret") + "' is not the name of a ${secret:NAME}");
+        }
+        if (v.containsKey("error.outcome-unknown-code") && !NAME.matcher(v.get("error.outcome-unknown-code")).matches()) {
+            mistakes.add("key 'error.outcome-unknown-code': '" + v.get("error.outcome-unknown-code")
+                    + "' is not an error code (letters, digits, . _ -)");
+        }
         for (String key : List.of("table.servers", "table.tools", "table.server-tools")) {
             String t = v.get(key);
             if (t != null && !TABLE.matcher(t).matches()) {
@@ -254,7 +267,8 @@ public record GatewayProfile(
                 v.getOrDefault("body.server-with-tools", "inline"), blankToNull(v.get("body.tool-ids-field")),
                 blankToNull(v.get("path.bulk-update")), blankToNull(v.get("path.pool-stats")), v.get("table.servers"),
                 v.get("table.tools"), listQuery, v.getOrDefault("table.server-tools", v.get("table.tools")),
-                Collections.unmodifiableSet(capabilities), launch);
+                Collections.unmodifiableSet(capabilities), v.getOrDefault("error.outcome-unknown-code", Outcome.UNKNOWN_CODE),
+                blankToNull(v.get("token.signing-secret")), launch);
     }
 
     /** The part for -Dtarget=command: validated when any of it is there; null when none of it is. */

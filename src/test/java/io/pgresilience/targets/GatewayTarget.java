@@ -81,6 +81,16 @@ public interface GatewayTarget extends AutoCloseable {
      * What the running gateway process itself uses, read from the gateway or its process (never from what the suite
      * meant to give it): e.g. an instance or process identity and the database hosts. Empty when nothing can be read.
      */
+    /** The key that signs the gateway's tokens, where its profile names it (token.signing-secret) and the suite made it. */
+    default Optional<String> tokenSigningKey() {
+        String name = profile().tokenSigningSecret();
+        if (name == null) {
+            return Optional.empty();
+        }
+        return secrets().entrySet().stream().filter(e -> e.getKey().equals(name) || e.getKey().equals("gateway secret " + name))
+                .map(Map.Entry::getValue).findFirst();
+    }
+
     default Map<String, String> observeConfiguration() {
         return Map.of();
     }

@@ -13,6 +13,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import io.pgresilience.faults.CommitCut;
+import io.pgresilience.faults.CommitCutter;
 import io.pgresilience.faults.Direction;
 import io.pgresilience.faults.FaultProxy;
 import io.pgresilience.faults.Toxic;
@@ -199,6 +201,32 @@ public final class Faults {
             evidence.event("recycled", "terminated " + pids.size() + " gateway backends on " + node.name());
         }
         return pids;
+    }
+
+    /**
+     * The answer to a COMMIT is lost: the gateway's own connection (its first hop: to the node, the VIP or its pooler)
+     * carries the next write whose statements name the marker to PostgreSQL, and once PostgreSQL has answered its COMMIT
+     * the answer is dropped and the connection reset. Opens the fault window; {@link #commitCutOver} closes it. Skipped,
+     * with the reason, where the fault engine cannot read the protocol.
+     */
+    public CommitCut loseTheAnswerToTheCommitOf(String marker) {
+        List<FaultProxy> hops = session.gatewayHops();
+        List<CommitCutter> cutters = hops.stream().filter(CommitCutter.class::isInstance).map(CommitCutter.class::cast).toList();
+        if (hops.isEmpty() || cutters.size() != hops.size()) {
+            throw new org.opentest4j.TestAbortedException("not run with this fault engine: " + CommitCut.CANNOT);
+        }
+        CommitCut cut = CommitCut.ofWriteCarrying(marker);
+        evidence.fault("the gateway's connection (" + hops.stream().map(FaultProxy::name).toList() + ") is to break once "
+                + "PostgreSQL has answered the COMMIT of the write of " + marker + ", before that answer reaches the gateway");
+        onEnd("the commit cut disarmed", () -> cutters.forEach(c -> c.disarm(cut)));
+        cutters.forEach(c -> c.arm(cut));
+        return cut;
+    }
+
+    /** The write whose COMMIT answer was lost has been answered: the fault window closes. */
+    public void commitCutOver(CommitCut cut) {
+        heal("the commit cut", () -> session.gatewayHops().stream().filter(CommitCutter.class::isInstance)
+                .map(CommitCutter.class::cast).forEach(c -> c.disarm(cut)));
     }
 
     /** A blackhole on the link the standby streams through: the primary goes on alone. */

@@ -165,6 +165,20 @@ public final class GatewayWorld {
         readinessSampler.start();
     }
 
+    /** Runs the action with the readiness probes paused (for a check that must see the gateway otherwise idle). */
+    public <T> T withReadinessPaused(Supplier<T> action) {
+        boolean wasSampling = readinessSampler != null;
+        stopReadinessSampling(target().requestBound());
+        readinessSampler = null;
+        try {
+            return action.get();
+        } finally {
+            if (wasSampling) {
+                startReadinessSampling();
+            }
+        }
+    }
+
     private void stopReadinessSampling(Duration within) {
         sampling = false;
         if (readinessSampler != null) {
