@@ -1,0 +1,199 @@
+package io.pgresilience.faults.kernel;
+
+import io.pgresilience.support.Command;
+import io.pgresilience.support.LabException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One host of a {@link KernelNet}: a network namespace with its own address. Its faults are nftables rules in its own
+ * namespace, against a peer address, each with its undo:
+ * <ul>
+ *   <li>partitioned: every packet to and from the peer dropped, open connections included (the plan's "Block port");</li>
+ *   <li>resetting: every TCP packet to and from the peer answered with a TCP reset;</li>
+ *   <li>refusing: new connections between them rejected with a reset (a connect fails at once), open ones kept.</li>
+ * </ul>
+ * The rules stand in one table ({@code inet pgr}) whose chains match the peer against three sets, so a fault is one
+ * set element and its undo removes it; what stands is read back from the kernel ({@link #faults()}).
+ */
+public final class Host {
+
+    static final String TABLE = "pgr";
+    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern ELEMENTS = Pattern.compile("elements = \\{([^}]*)\\}");
+
+    /** A fault kind: its nftables set and how the evidence names it. */
+    private enum Kind {
+        PARTITIONED("partitioned", "nftables drop (both directions, open connections included)"),
+        RESETTING("resetting", "nftables reject with tcp reset (both directions)"),
+        REFUSING("refusing", "nftables reject of new connections with tcp reset");
+
+        final String set;
+        final String said;
+
+        Kind(String set, String said) {
+            this.set = set;
+            this.said = said;
+        }
+    }
+
+    private final String name;
+    private final String namespace;
+    private final String address;
+
+    Host(String name, String namespace, String address) {
+        this.name = name;
+        this.namespace = namespace;
+        this.address = address;
+    }
+
+    void prepareRules() {
+        String syn = "tcp flags & (syn | ack) == syn";
+        Ip.nftScript(namespace, "nftables table in " + namespace, String.join("\n",
+                "table inet " + TABLE + " {",
+                "  set partitioned { type ipv4_addr; }",
+                "  set resetting { type ipv4_addr; }",
+                "  set refusing { type ipv4_addr; }",
+                "  chain input {",
+                "    type filter hook input priority 0; policy accept;",
+                "    ip saddr @partitioned drop",
+                "    ip saddr @resetting meta l4proto tcp reject with tcp reset",
+                "    ip saddr @refusing " + syn + " reject with tcp reset",
+                "  }",
+                "  chain output {",
+                "    type filter hook output priority 0; policy accept;",
+                "    ip daddr @partitioned drop",
+                // not the resets this host's input rule sends: rejected here they would never leave
+                "    ip daddr @resetting tcp flags & rst == 0 reject with tcp reset",
+                "    ip daddr @refusing " + syn + " reject with tcp reset",
+                "  }",
+                "}", ""));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    /** The host's address on the network. */
+    public String address() {
+        return address;
+    }
+
+    /** The command line that runs a program inside this host's namespace ({@code ip netns exec NS ...}). */
+    public List<String> command(List<String> argv) {
+        return Ip.inNamespace(namespace, argv);
+    }
+
+    public List<String> command(String... argv) {
+        return command(List.of(argv));
+    }
+
+    /** A {@link Command} that runs a program inside this host's namespace to completion. */
+    public Command exec(String... argv) {
+        return Command.of(command(argv));
+    }
+
+    /** Drops every packet between this host and the peer, both directions, open connections included; false heals it. */
+    public Host setPartitionedFrom(String peer, boolean partitioned) {
+        return set(Kind.PARTITIONED, peer, partitioned);
+    }
+
+    public Host setPartitionedFrom(Host peer, boolean partitioned) {
+        return setPartitionedFrom(peer.address(), partitioned);
+    }
+
+    /** Answers every TCP packet between this host and the peer with a reset; false undoes it. */
+    public Host setResetting(String peer, boolean resetting) {
+        return set(Kind.RESETTING, peer, resetting);
+    }
+
+    public Host setResetting(Host peer, boolean resetting) {
+        return setResetting(peer.address(), resetting);
+    }
+
+    /** Rejects new TCP connections between this host and the peer (a connect fails at once); false undoes it. */
+    public Host setRefusing(String peer, boolean refusing) {
+        return set(Kind.REFUSING, peer, refusing);
+    }
+
+    public Host setRefusing(Host peer, boolean refusing) {
+        return setRefusing(peer.address(), refusing);
+    }
+
+    public boolean isPartitionedFrom(String peer) {
+        return elements(Kind.PARTITIONED).contains(peer);
+    }
+
+    public boolean isResetting(String peer) {
+        return elements(Kind.RESETTING).contains(peer);
+    }
+
+    public boolean isRefusing(String peer) {
+        return elements(Kind.REFUSING).contains(peer);
+    }
+
+    /** Removes every fault of this host (idempotent). */
+    public Host heal() {
+        for (Kind k : Kind.values()) {
+            Ip.nft(namespace, "heal " + name, "flush", "set", "inet", TABLE, k.set);
+        }
+        return this;
+    }
+
+    /** The faults standing on this host, read from the kernel, e.g. "kernel: nftables drop (...) between db (198.18.5.10) and 198.18.5.1". */
+    public List<String> faults() {
+        List<String> said = new ArrayList<>();
+        for (Kind k : Kind.values()) {
+            for (String peer : elements(k)) {
+                said.add("kernel: " + k.said + " between " + name + " (" + address + ") and " + peer);
+            }
+        }
+        return said;
+    }
+
+    /** The host's nftables ruleset as the kernel lists it, for a log. */
+    public String ruleset() {
+        return Ip.nft(namespace, "list rules of " + name, "list", "table", "inet", TABLE);
+    }
+
+    private Host set(Kind kind, String peer, boolean on) {
+        if (peer == null || !IPV4.matcher(peer).matches()) {
+            throw new LabException("kernel fault on " + name + ": '" + peer + "' is not an IPv4 address");
+        }
+        boolean present = elements(kind).contains(peer);
+        if (on && !present) {
+            Ip.nft(namespace, kind.set + " " + peer + " on " + name, "add", "element", "inet", TABLE, kind.set, "{ " + peer + " }");
+        } else if (!on && present) {
+            Ip.nft(namespace, "undo " + kind.set + " " + peer + " on " + name, "delete", "element", "inet", TABLE, kind.set,
+                    "{ " + peer + " }");
+        }
+        return this;
+    }
+
+    private Set<String> elements(Kind kind) {
+        String listing = Ip.nft(namespace, "list " + kind.set + " on " + name, "list", "set", "inet", TABLE, kind.set);
+        Set<String> out = new LinkedHashSet<>();
+        Matcher m = ELEMENTS.matcher(listing);
+        if (m.find()) {
+            for (String e : m.group(1).split(",")) {
+                if (!e.isBlank()) {
+                    out.add(e.trim());
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + address + ", namespace " + namespace + ")";
+    }
+}

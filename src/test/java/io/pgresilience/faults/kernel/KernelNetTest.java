@@ -1,0 +1,165 @@
+package io.pgresilience.faults.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.pgresilience.support.Command;
+import io.pgresilience.support.LabException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A kernel net is made and removed whole; a killed run's leftovers are swept; each fault verb and its undo work. */
+class KernelNetTest {
+
+    private final List<KernelNet> nets = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+
+    @BeforeAll
+    static void needsTheKernel() {
+        assumeTrue(KernelNet.unavailable().isEmpty(), () -> "skipped: " + KernelNet.unavailable().orElse(""));
+    }
+
+    @AfterEach
+    void cleanUp() {
+        processes.forEach(Process::destroyForcibly);
+        nets.forEach(KernelNet::close);
+    }
+
+    private KernelNet net() {
+        KernelNet net = KernelNet.create();
+        nets.add(net);
+        return net;
+    }
+
+    private Process start(List<String> argv) throws IOException {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        processes.add(p);
+        return p;
+    }
+
+    private static List<String> namespacesNamed(String prefix) {
+        return KernelLeftovers.namespaces().stream().filter(n -> n.startsWith(prefix)).toList();
+    }
+
+    @Test
+    void aClosedNetLeavesNoNamespaceLinkOrProcess() throws IOException {
+        KernelNet net = net();
+        Host db = net.addHost("db");
+        net.addHost("pooler");
+        Process sleeper = start(db.command("sleep", "60"));
+        assertThat(namespacesNamed(net.prefix())).containsExactlyInAnyOrder(net.prefix() + "sw", net.prefix() + "db", net.prefix() + "pooler");
+        assertThat(KernelLeftovers.links()).contains(net.rootLink());
+        assertThat(net.rootLink().length()).isLessThanOrEqualTo(15);
+
+        net.close();
+
+        assertThat(namespacesNamed(net.prefix())).isEmpty();
+        assertThat(Command.of("ip", "netns", "list").check("ip netns list")).doesNotContain(net.prefix());
+        assertThat(Command.of("ip", "-o", "link").check("ip -o link")).doesNotContain(net.rootLink());
+        assertThat(sleeper.isAlive()).as("a process inside the closed net's namespace").isFalse();
+        net.close(); // idempotent
+    }
+
+    @Test
+    void theSweepRemovesTheNetOfADeadOwnerAndKeepsALiveOnes() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        KernelNet orphan = KernelNet.createOwnedBy(gone.pid());
+        nets.add(orphan);
+        Process inOrphan = start(orphan.addHost("db").command("sleep", "60"));
+        KernelNet mine = net();
+        mine.addHost("db");
+
+        List<String> removed = KernelLeftovers.sweep();
+
+        System.out.println("sweep: " + removed);
+        assertThat(removed).anyMatch(r -> r.contains(orphan.rootLink())).anyMatch(r -> r.contains(orphan.prefix() + "db"));
+        assertThat(namespacesNamed(orphan.prefix())).isEmpty();
+        assertThat(KernelLeftovers.links()).doesNotContain(orphan.rootLink()).contains(mine.rootLink());
+        assertThat(namespacesNamed(mine.prefix())).hasSize(2);
+        assertThat(inOrphan.waitFor(10, TimeUnit.SECONDS)).as("a process inside the swept namespace ended").isTrue();
+    }
+
+    @Test
+    void eachFaultHasItsUndoAndTheObserverAddressStaysOpen() throws Exception {
+        KernelNet net = net();
+        Host db = net.addHost("db");
+        start(db.command("python3", "-c", "import socket,time\n"
+                + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 7000)); s.listen(16)\n"
+                + "kept=[]\n"
+                + "while True:\n    c,_=s.accept(); kept.append(c)\n"));
+        io.pgresilience.support.Wait.until("listener in " + db.namespace(), Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> connects(net.gatewayAddress(), db, 1_000), ok -> ok);
+
+        db.setRefusing(net.gatewayAddress(), true);
+        assertThat(db.faults()).containsExactly("kernel: nftables reject of new connections with tcp reset between db ("
+                + db.address() + ") and " + net.gatewayAddress());
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> connect(net.gatewayAddress(), db, 3_000)).isInstanceOf(ConnectException.class);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the refusal").isLessThan(1_000);
+        assertThat(connects(net.observerAddress(), db, 1_000)).as("the observer connects while the gateway is refused").isTrue();
+        db.setRefusing(net.gatewayAddress(), false).setRefusing(net.gatewayAddress(), false);
+        assertThat(db.faults()).isEmpty();
+        assertThat(connects(net.gatewayAddress(), db, 1_000)).isTrue();
+
+        try (Socket open = connect(net.gatewayAddress(), db, 1_000)) {
+            db.setResetting(net.gatewayAddress(), true);
+            assertThat(db.isResetting(net.gatewayAddress())).isTrue();
+            open.setSoTimeout(3_000);
+            open.getOutputStream().write(1); // answered with a reset: the read below fails at once, not at its timeout
+            long t1 = System.nanoTime();
+            assertThatThrownBy(() -> open.getInputStream().read()).as("an open connection is reset")
+                    .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+            assertThat((System.nanoTime() - t1) / 1_000_000).as("ms until the reset").isLessThan(1_000);
+        }
+        db.setResetting(net.gatewayAddress(), false);
+
+        db.setPartitionedFrom(net.gatewayAddress(), true);
+        assertThat(db.faults()).singleElement().asString().startsWith("kernel: nftables drop");
+        assertThat(connects(net.gatewayAddress(), db, 500)).as("the gateway connects across a partition").isFalse();
+        assertThat(connects(net.observerAddress(), db, 1_000)).as("the observer connects across the gateway's partition").isTrue();
+        net.heal();
+        assertThat(net.faults()).isEmpty();
+        assertThat(connects(net.gatewayAddress(), db, 1_000)).isTrue();
+    }
+
+    @Test
+    void badInputIsOneLine() {
+        KernelNet net = net();
+        assertThatThrownBy(() -> net.addHost("Bad Name")).isInstanceOf(LabException.class).hasMessageNotContaining("\n");
+        Host db = net.addHost("db");
+        assertThatThrownBy(() -> net.addHost("db")).isInstanceOf(LabException.class).hasMessageContaining("already");
+        assertThatThrownBy(() -> db.setPartitionedFrom("not-an-address", true)).isInstanceOf(LabException.class)
+                .hasMessageContaining("not an IPv4 address");
+    }
+
+    private static Socket connect(String from, Host to, int timeoutMs) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.bind(new InetSocketAddress(from, 0));
+            s.connect(new InetSocketAddress(to.address(), 7000), timeoutMs);
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static boolean connects(String from, Host to, int timeoutMs) {
+        try (Socket s = connect(from, to, timeoutMs)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
