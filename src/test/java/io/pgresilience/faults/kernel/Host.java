@@ -24,20 +24,21 @@ public final class Host {
 
     static final String TABLE = "pgr";
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern VERDICT = Pattern.compile("(accept|drop|reject( with [a-z0-9 -]+)?)$");
     private static final Pattern ELEMENTS = Pattern.compile("elements = \\{([^}]*)\\}");
 
-    /** A fault kind: its nftables set and how the evidence names it. */
+    /** A fault kind: its nftables set and what it means. */
     private enum Kind {
-        PARTITIONED("partitioned", "nftables drop (both directions, open connections included)"),
-        RESETTING("resetting", "nftables reject with tcp reset (both directions)"),
-        REFUSING("refusing", "nftables reject of new connections with tcp reset");
+        PARTITIONED("partitioned", "partition, open connections included"),
+        RESETTING("resetting", "every TCP packet reset"),
+        REFUSING("refusing", "new connections refused");
 
         final String set;
-        final String said;
+        final String meaning;
 
-        Kind(String set, String said) {
+        Kind(String set, String meaning) {
             this.set = set;
-            this.said = said;
+            this.meaning = meaning;
         }
     }
 
@@ -148,15 +149,45 @@ public final class Host {
         return this;
     }
 
-    /** The faults standing on this host, read from the kernel, e.g. "kernel: nftables drop (...) between db (198.18.5.10) and 198.18.5.1". */
+    /**
+     * The faults standing on this host, read from the kernel: the peers in each set and the verdicts of the rules that
+     * match the set, e.g. "kernel: nftables drop (in and out) between db (198.18.5.10) and 198.18.5.1: partition, open
+     * connections included".
+     */
     public List<String> faults() {
         List<String> said = new ArrayList<>();
+        String rules = ruleset();
         for (Kind k : Kind.values()) {
-            for (String peer : elements(k)) {
-                said.add("kernel: " + k.said + " between " + name + " (" + address + ") and " + peer);
+            Set<String> peers = elements(k);
+            if (peers.isEmpty()) {
+                continue;
+            }
+            String in = verdict(rules, "input", k);
+            String out = verdict(rules, "output", k);
+            String verdicts = in.equals(out) ? in + " (in and out)" : in + " (in), " + out + " (out)";
+            for (String peer : peers) {
+                said.add("kernel: nftables " + verdicts + " between " + name + " (" + address + ") and " + peer + ": " + k.meaning);
             }
         }
         return said;
+    }
+
+    /** The verdict of the rule in the chain that matches the kind's set ("drop", "reject with tcp reset"), as listed. */
+    private static String verdict(String rules, String chain, Kind kind) {
+        int from = rules.indexOf("chain " + chain + " {");
+        int to = from < 0 ? -1 : rules.indexOf("}", from);
+        if (from < 0 || to < 0) {
+            return "no " + chain + " chain";
+        }
+        for (String line : rules.substring(from, to).split("\n")) {
+            int at = line.indexOf("@" + kind.set);
+            if (at >= 0) {
+                String rest = line.substring(at + kind.set.length() + 1).trim();
+                Matcher m = VERDICT.matcher(rest);
+                return m.find() ? m.group().trim() : rest;
+            }
+        }
+        return "no rule";
     }
 
     /** The host's nftables ruleset as the kernel lists it, for a log. */

@@ -16,8 +16,9 @@ import java.util.Set;
 final class Ip {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
-    /** CAP_NET_ADMIN's bit in /proc/self/status CapEff. */
+    /** Capability bits in /proc/self/status CapEff. */
     private static final int CAP_NET_ADMIN = 12;
+    private static final int CAP_SYS_ADMIN = 21;
 
     private Ip() {
     }
@@ -69,13 +70,20 @@ final class Ip {
         return dirs.stream().filter(d -> !d.isBlank()).map(d -> Path.of(d, name)).filter(Files::isExecutable).findFirst();
     }
 
-    /** Whether this process holds CAP_NET_ADMIN (root normally does). */
+    /**
+     * Whether this process may make network namespaces: CAP_NET_ADMIN for links, addresses and nftables, and
+     * CAP_SYS_ADMIN because {@code ip netns add} unshares and bind-mounts the namespace (root normally holds both).
+     */
     static boolean netAdmin() {
+        return capability(CAP_NET_ADMIN) && capability(CAP_SYS_ADMIN);
+    }
+
+    private static boolean capability(int bit) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("CapEff:")) {
                     long caps = Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
-                    return (caps & (1L << CAP_NET_ADMIN)) != 0;
+                    return (caps & (1L << bit)) != 0;
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -91,7 +99,7 @@ final class Ip {
             missing.add("Linux (this is " + System.getProperty("os.name") + ")");
         }
         if (!netAdmin()) {
-            missing.add("root or CAP_NET_ADMIN (run as root, or grant the capability)");
+            missing.add("root, or CAP_NET_ADMIN and CAP_SYS_ADMIN (ip netns add mounts the namespace)");
         }
         if (locate("ip").isEmpty()) {
             missing.add("ip (apt-get install -y iproute2)");

@@ -53,8 +53,8 @@ public final class KernelNet implements AutoCloseable {
     }
 
     /**
-     * One line naming what kernel faults need and what is missing, when something is: root or CAP_NET_ADMIN, {@code ip}
-     * and {@code nft}.
+     * One line naming what kernel faults need and what is missing, when something is: root (or CAP_NET_ADMIN and
+     * CAP_SYS_ADMIN), {@code ip} and {@code nft}.
      */
     public static Optional<String> unavailable() {
         return reason(Ip.missing());
@@ -64,7 +64,7 @@ public final class KernelNet implements AutoCloseable {
         if (missing.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of("kernel faults (-Dfaults=kernel) need root or CAP_NET_ADMIN, ip and nft; missing: "
+        return Optional.of("kernel faults (-Dfaults=kernel) need root (or CAP_NET_ADMIN and CAP_SYS_ADMIN), ip and nft; missing: "
                 + String.join(", ", missing) + "; -Dfaults=in-jvm (the default) and -Dfaults=toxiproxy need neither");
     }
 

@@ -10,9 +10,9 @@ class KernelPreflightTest {
 
     @Test
     void namesWhatIsMissingAndTheEnginesThatNeedNeither() {
-        String reason = KernelNet.reason(List.of("root or CAP_NET_ADMIN (run as root, or grant the capability)",
+        String reason = KernelNet.reason(List.of("root, or CAP_NET_ADMIN and CAP_SYS_ADMIN (ip netns add mounts the namespace)",
                 "nft (apt-get install -y nftables)")).orElseThrow();
-        assertThat(reason).doesNotContain("\n").contains("missing: root or CAP_NET_ADMIN").contains("nft (apt-get install -y nftables)")
+        assertThat(reason).doesNotContain("\n").contains("missing: root, or CAP_NET_ADMIN and CAP_SYS_ADMIN").contains("nft (apt-get install -y nftables)")
                 .contains("-Dfaults=in-jvm (the default) and -Dfaults=toxiproxy need neither");
         assertThat(KernelNet.reason(List.of())).isEmpty();
     }
