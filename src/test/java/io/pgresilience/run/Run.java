@@ -10,6 +10,7 @@ import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.run.Labs;
 import io.pgresilience.support.LabException;
 import io.pgresilience.lab.Leftovers;
+import io.pgresilience.faults.kernel.KernelLeftovers;
 import io.pgresilience.support.OsUser;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.Deployment;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One worker's run of the suite: its lab (database cluster and the proxies in front of it) and its gateway under
@@ -83,6 +85,7 @@ public final class Run implements AutoCloseable {
         long t0 = System.nanoTime();
         OsUser user = labName.equals("embedded") ? OsUser.forPostgres(settings.text("lab.os-user")) : OsUser.forPostgres("");
         PgBinaries bin = labName.equals("embedded") ? PgBinaries.locate(settings.text("pg.bin")) : null;
+        sweepKernelLeftoversOnce();
         Leftovers leftovers = new Leftovers(bin, user);
         LabDirectory directory = LabDirectory.create(LabDirectory.root(settings.text("lab.dir")), user, leftovers, worker);
         if (!leftovers.cleaned().isEmpty()) {
@@ -110,6 +113,27 @@ public final class Run implements AutoCloseable {
             closeQuietly(lab);
             directory.delete();
             throw e;
+        }
+    }
+
+    private static final AtomicBoolean KERNEL_SWEPT = new AtomicBoolean();
+
+    /**
+     * Once per JVM, before any lab: removes the network namespaces and links of kernel nets whose owner JVM is gone (a
+     * killed run). Silent where nothing can have been made (no CAP_NET_ADMIN, no ip); a failed sweep is one line, not a
+     * failed run.
+     */
+    private static void sweepKernelLeftoversOnce() {
+        if (!KERNEL_SWEPT.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            List<String> removed = KernelLeftovers.sweep();
+            if (!removed.isEmpty()) {
+                System.err.println("pg-resilience: cleaned up after an earlier run: " + String.join("; ", removed));
+            }
+        } catch (RuntimeException e) {
+            System.err.println("pg-resilience: the sweep of kernel nets left by earlier runs failed: " + e.getMessage());
         }
     }
 
