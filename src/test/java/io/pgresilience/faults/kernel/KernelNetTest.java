@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgresilience.support.Command;
 import io.pgresilience.support.LabException;
+import io.pgresilience.support.Wait;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -98,7 +99,7 @@ class KernelNetTest {
                 + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 7000)); s.listen(16)\n"
                 + "kept=[]\n"
                 + "while True:\n    c,_=s.accept(); kept.append(c)\n"));
-        io.pgresilience.support.Wait.until("listener in " + db.namespace(), Duration.ofSeconds(10), Duration.ofMillis(50),
+        Wait.until("listener in " + db.namespace(), Duration.ofSeconds(10), Duration.ofMillis(50),
                 () -> connects(net.gatewayAddress(), db, 1_000), ok -> ok);
 
         db.setRefusing(net.gatewayAddress(), true);
@@ -123,6 +124,20 @@ class KernelNetTest {
             assertThat((System.nanoTime() - t1) / 1_000_000).as("ms until the reset").isLessThan(1_000);
         }
         db.setResetting(net.gatewayAddress(), false);
+
+        try (Socket open = connect(net.gatewayAddress(), db, 1_000); Socket observer = connect(net.observerAddress(), db, 1_000)) {
+            String mine = net.gatewayAddress() + ":" + open.getLocalPort();
+            Wait.until("the server holds the gateway's connection " + mine, Duration.ofSeconds(5), Duration.ofMillis(20),
+                    () -> db.connectionsWith(net.gatewayAddress()), c -> c.stream().anyMatch(l -> l.endsWith(" " + mine)));
+            open.setSoTimeout(3_000);
+            assertThat(db.resetConnectionsWith(net.gatewayAddress())).as("connections destroyed").isGreaterThanOrEqualTo(1);
+            assertThat(db.connectionsWith(net.gatewayAddress())).as("the gateway's connections left").isEmpty();
+            long t1 = System.nanoTime();
+            assertThatThrownBy(() -> open.getInputStream().read()).as("an idle connection is reset without sending")
+                    .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+            assertThat((System.nanoTime() - t1) / 1_000_000).as("ms until the reset").isLessThan(1_000);
+            assertThat(db.connectionsWith(net.observerAddress())).as("the observer's connection").hasSize(1);
+        }
 
         db.setPartitionedFrom(net.gatewayAddress(), true);
         assertThat(db.faults()).containsExactly("kernel: nftables drop (in and out) between db (" + db.address() + ") and "
