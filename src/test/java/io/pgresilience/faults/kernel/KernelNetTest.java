@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A kernel net is made and removed whole; a killed run's leftovers are swept; each fault verb and its undo work. */
@@ -25,8 +25,8 @@ class KernelNetTest {
     private final List<KernelNet> nets = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
 
-    @BeforeAll
-    static void needsTheKernel() {
+    @BeforeEach
+    void needsTheKernel() {
         assumeTrue(KernelNet.unavailable().isEmpty(), () -> "skipped: " + KernelNet.unavailable().orElse(""));
     }
 

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -25,6 +26,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -93,10 +95,17 @@ class KernelProofTest {
     private static Process server;
     private final List<Process> clients = new ArrayList<>();
 
+    /** Why the proof cannot run here, if it cannot: each test is then skipped with it. */
+    private static Optional<String> unavailable() {
+        return KernelNet.unavailable().or(() -> Ip.locate("python3").isPresent() ? Optional.empty()
+                : Optional.of("the proof's client and server are python3, not found"));
+    }
+
     @BeforeAll
     static void startTheServerInItsNamespace() throws IOException {
-        assumeTrue(KernelNet.unavailable().isEmpty(), () -> "skipped: " + KernelNet.unavailable().orElse(""));
-        assumeTrue(Ip.locate("python3").isPresent(), "skipped: the proof's client and server are python3, not found");
+        if (unavailable().isPresent()) {
+            return;
+        }
         net = KernelNet.create();
         db = net.addHost("db");
         server = new ProcessBuilder(db.command("python3", "-c", ECHO_SERVER, Integer.toString(PORT))).redirectErrorStream(true)
@@ -107,6 +116,11 @@ class KernelProofTest {
             }
             return echoes(net.observerAddress());
         }, ok -> ok);
+    }
+
+    @BeforeEach
+    void needsTheKernel() {
+        assumeTrue(unavailable().isEmpty(), () -> "skipped: " + unavailable().orElse(""));
     }
 
     @AfterEach
