@@ -147,10 +147,16 @@ public final class Host {
      *
      * @return how many connections were destroyed
      */
-    public int resetConnectionsWith(String peer) {
+    public synchronized int resetConnectionsWith(String peer) {
         requireAddress(peer);
-        String out = Command.of(command(Ip.tool("ss"), "-K", "-t", "-n", "dst", peer)).check("ss -K on " + name);
-        return (int) out.lines().filter(l -> !l.isBlank() && !l.startsWith("State")).count();
+        String out = Command.of(command(Ip.tool("ss"), "-K", "-t", "-n", "-H", "state", "established", "dst", peer))
+                .check("ss -K on " + name);
+        List<String> left = connectionsWith(peer);
+        if (!left.isEmpty()) {
+            throw new LabException("kernel reset on " + name + ": ss -K left " + left.size() + " connection(s) with " + peer
+                    + " open (a kernel without CONFIG_INET_DIAG_DESTROY?): " + String.join(", ", left));
+        }
+        return (int) out.lines().filter(l -> !l.isBlank()).count();
     }
 
     public int resetConnectionsWith(Host peer) {
@@ -165,7 +171,7 @@ public final class Host {
     }
 
     /** Removes every fault of this host (idempotent). */
-    public Host heal() {
+    public synchronized Host heal() {
         for (Kind k : Kind.values()) {
             Ip.nft(namespace, "heal " + name, "flush", "set", "inet", TABLE, k.set);
         }
@@ -224,7 +230,7 @@ public final class Host {
         }
     }
 
-    private Host set(Kind kind, String peer, boolean on) {
+    private synchronized Host set(Kind kind, String peer, boolean on) {
         requireAddress(peer);
         boolean present = elements(kind).contains(peer);
         if (on && !present) {
