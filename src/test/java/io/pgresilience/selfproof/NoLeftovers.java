@@ -249,7 +249,7 @@ class NoLeftovers {
         return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    /** Every process, listening port and data directory of the suite that exists now. */
+    /** Every process, listening port, data directory and kernel net (namespace, link) of the suite that exists now. */
     static List<String> leftovers() {
         List<String> found = new ArrayList<>();
         List<Long> pids = new ArrayList<>();
@@ -267,6 +267,10 @@ class NoLeftovers {
             if (m.find() && pids.contains(Long.parseLong(m.group(2)))) {
                 found.add("listening: " + line.strip().split("\\s+")[3] + " (" + m.group(1) + ", pid " + m.group(2) + ")");
             }
+        }
+        if (io.pgresilience.faults.kernel.KernelNet.unavailable().isEmpty()) {
+            io.pgresilience.faults.kernel.KernelLeftovers.namespaces().forEach(ns -> found.add("network namespace: " + ns));
+            io.pgresilience.faults.kernel.KernelLeftovers.links().forEach(link -> found.add("link: " + link));
         }
         for (Path root : LabDirectory.allRoots(System.getProperty("lab.dir", ""))) {
             if (Files.isDirectory(root)) {

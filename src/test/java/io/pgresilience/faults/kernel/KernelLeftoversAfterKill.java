@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** A JVM that owned a kernel net is killed with SIGKILL: its namespaces, link and the process inside outlive it; the sweep removes them. */
-class KernelLeftoversTest {
+class KernelLeftoversAfterKill {
 
     @Test
     void theSweepRemovesWhatASigkilledOwnerLeft() throws Exception {
