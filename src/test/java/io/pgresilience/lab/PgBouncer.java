@@ -136,8 +136,10 @@ public final class PgBouncer implements Pooler {
 
     /** Starts the process from its configuration, waits for its console, and watches for it to exit. */
     private void launch() throws IOException {
-        Process p = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
+        io.pgresilience.support.CleanEnvironment.scrub(pb.environment());
+        Process p = pb.start();
         process = p;
         directory.registerProcess("pgbouncer", p.toHandle());
         awaitAdminConsole();

@@ -160,9 +160,27 @@ public abstract class ReplicatedCluster<N extends ReplicatingNode> implements Db
     }
 
     protected void awaitStreaming(DbNode primary, DbNode standby, Duration within) {
-        Wait.until(standby.name() + " streams from " + primary.name(), within, deadlines.poll(),
-                () -> "1".equals(primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE "
-                        + "application_name = '" + standby.name() + "' AND state = 'streaming'")), Boolean.TRUE::equals);
+        try {
+            Wait.until(standby.name() + " streams from " + primary.name(), within, deadlines.poll(),
+                    () -> "1".equals(primary.query("postgres", "SELECT count(*) FROM pg_stat_replication WHERE "
+                            + "application_name = '" + standby.name() + "' AND state = 'streaming'")), Boolean.TRUE::equals);
+        } catch (AssertionError notStreaming) {
+            // "not within N ms" alone does not say why: the standby's own last complaint usually does.
+            String why = lastComplaint(standby.log());
+            throw why == null ? notStreaming : new AssertionError(notStreaming.getMessage() + "; " + standby.name()
+                    + "'s log says: " + why, notStreaming);
+        }
+    }
+
+    /** The last FATAL or ERROR line of a server log, or null. */
+    static String lastComplaint(String log) {
+        String last = null;
+        for (String line : log.split("\\R")) {
+            if (line.contains("FATAL:") || line.contains("ERROR:")) {
+                last = line.strip();
+            }
+        }
+        return last == null || last.length() <= 300 ? last : last.substring(0, 300) + "…";
     }
 
     private List<N> writable() {

@@ -67,6 +67,7 @@ public final class Command {
     /** Runs; a non-zero exit is returned, not thrown. */
     public Result run() {
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        CleanEnvironment.scrub(pb.environment());
         pb.environment().putAll(env);
         if (directory != null) {
             pb.directory(directory.toFile());

@@ -52,6 +52,9 @@ public final class GatewayProcess implements AutoCloseable {
                 Files.createDirectories(workDir);
                 pb.directory(workDir.toFile());
             }
+            // The shell's environment stays out (a PG* variable would change a libpq gateway): a small base, then the profile's.
+            pb.environment().clear();
+            pb.environment().putAll(io.pgresilience.support.CleanEnvironment.base());
             pb.environment().putAll(env);
             GatewayLog log = new GatewayLog(logFile);
             long logStart = log.size(); // the file is appended to: errors quote only this process's lines

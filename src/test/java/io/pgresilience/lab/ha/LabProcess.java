@@ -51,8 +51,10 @@ final class LabProcess {
                 Files.createFile(log);
             }
             user.own(log.getParent());
-            process = new ProcessBuilder(user.wrap(argv)).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder pb = new ProcessBuilder(user.wrap(argv)).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            io.pgresilience.support.CleanEnvironment.scrub(pb.environment()); // Patroni's libpq must not read the shell's PG*
+            process = pb.start();
             directory.registerProcess(name, process.toHandle());
             return this;
         } catch (IOException e) {
