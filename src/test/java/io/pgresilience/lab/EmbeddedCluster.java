@@ -46,10 +46,17 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
      */
     public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
                                         ReplicationRoute route) {
+        return start(dir, bin, user, deadlines, route, name -> null);
+    }
+
+    /** @param places where each node lives (by name), or null for this host's loopback */
+    public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
+                                        ReplicationRoute route, java.util.function.Function<String, NetworkPlace> places) {
         String superPassword = secret();
         List<PgNode> nodes = new ArrayList<>();
         for (String name : List.of("node1", "node2")) {
-            nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines));
+            nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines)
+                    .placeIn(places.apply(name)));
         }
         EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route, superPassword);
         try {

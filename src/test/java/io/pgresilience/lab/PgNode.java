@@ -38,6 +38,7 @@ public final class PgNode extends SqlVerbs {
     private final PgBinaries bin;
     private final OsUser user;
     private final String password;
+    private NetworkPlace place;
 
     public PgNode(String name, Path home, int port, PgBinaries bin, OsUser user, String superuserPassword,
                   Deadlines deadlines) {
@@ -59,7 +60,13 @@ public final class PgNode extends SqlVerbs {
 
     @Override
     public String host() {
-        return HOST;
+        return place == null ? HOST : place.address();
+    }
+
+    /** The node lives in a place of its own on a network instead of on loopback; before it is initialised. */
+    public PgNode placeIn(NetworkPlace where) {
+        this.place = where;
+        return this;
     }
 
     @Override
@@ -119,6 +126,7 @@ public final class PgNode extends SqlVerbs {
         user.own(home);
         Command.of(user.wrap(List.of("cp", "-a", template.toString(), data.toString()))).check("copying the template into " + name);
         write(data.resolve("postgresql.conf"), nodeSettings(), true);
+        admitPlaceNetwork();
         return this;
     }
 
@@ -138,15 +146,27 @@ public final class PgNode extends SqlVerbs {
     }
 
     private String nodeSettings() {
-        return "port = " + port + "\ncluster_name = '" + name + "'\n";
+        return "port = " + port + "\ncluster_name = '" + name + "'\n"
+                + (place == null ? "" : "listen_addresses = '" + place.address() + "'\n");
+    }
+
+    /** A placed node admits its network's peers (the template's pg_hba.conf admits loopback only). */
+    private void admitPlaceNetwork() {
+        if (place != null) {
+            write(data.resolve("pg_hba.conf"), "host all         all " + place.network() + " scram-sha-256\n"
+                    + "host replication all " + place.network() + " scram-sha-256\n", true);
+        }
     }
 
     @Override
     public void start() {
-        Command.Result r = pg("pg_ctl", "-D", data.toString(), "-l", logFile.toString(), "-w",
-                "-t", Long.toString(deadlines.operation().toSeconds()), "start").run();
+        Command start = pg("pg_ctl", "-D", data.toString(), "-l", logFile.toString(), "-w",
+                "-t", Long.toString(deadlines.operation().toSeconds()), "start");
+        // A placed node's server is started inside its place: its sockets live on the place's network.
+        Command.Result r = (place == null ? start : Command.of(place.enter(start.argv()))
+                .timeout(deadlines.operation().plusSeconds(10))).run();
         if (!r.ok()) {
-            throw new LabException("PostgreSQL node " + name + " did not start on port " + port + ": "
+            throw new LabException("PostgreSQL node " + name + " did not start on " + host() + ":" + port + ": "
                     + Command.lastLines(r.output() + "\n" + tail(logFile, 4), 6));
         }
     }
@@ -173,7 +193,7 @@ public final class PgNode extends SqlVerbs {
         deleteTree(target);
         mkdirs(target.getParent());
         user.own(target.getParent());
-        Command.of(user.wrap(List.of(bin.path("pg_basebackup"), "-h", HOST, "-p", Integer.toString(port),
+        Command.of(user.wrap(List.of(bin.path("pg_basebackup"), "-h", host(), "-p", Integer.toString(port),
                         "-U", SUPERUSER, "-D", target.toString(), "-X", "stream", "-c", "fast", "--no-sync")))
                 .env(Map.of("PGPASSWORD", password))
                 .timeout(deadlines.operation())
@@ -194,6 +214,7 @@ public final class PgNode extends SqlVerbs {
         user.own(home);
         Command.of(user.wrap(List.of("cp", "-a", backup.toString(), data.toString()))).check("restoring backup into " + name);
         write(data.resolve("postgresql.conf"), nodeSettings(), true);
+        admitPlaceNetwork();
         write(data.resolve("postgresql.auto.conf"), "primary_conninfo = 'host=" + streamHost + " port=" + streamPort
                 + " user=" + SUPERUSER + " password=" + password + " application_name=" + name + "'\n", true);
         write(data.resolve("standby.signal"), "", false);
@@ -219,7 +240,7 @@ public final class PgNode extends SqlVerbs {
 
     @Override
     public Connection connect(String database) throws SQLException {
-        return superuserConnection(HOST, port, password, database);
+        return superuserConnection(host(), port, password, database, place == null ? null : place.observerSource());
     }
 
     @Override
@@ -296,6 +317,6 @@ public final class PgNode extends SqlVerbs {
 
     @Override
     public String toString() {
-        return name + "@" + HOST + ":" + port;
+        return name + "@" + host() + ":" + port;
     }
 }

@@ -33,7 +33,16 @@ public abstract class SqlVerbs implements ReplicatingNode {
 
     /** A direct superuser connection to a node on this host. */
     protected static Connection superuserConnection(String host, int port, String password, String database) throws SQLException {
+        return superuserConnection(host, port, password, database, null);
+    }
+
+    /** @param localAddress the address the connection leaves from (null: the system's choice) */
+    protected static Connection superuserConnection(String host, int port, String password, String database, String localAddress)
+            throws SQLException {
         java.util.Properties props = new java.util.Properties();
+        if (localAddress != null) {
+            props.setProperty("localSocketAddress", localAddress);
+        }
         props.setProperty("user", PgNode.SUPERUSER);
         props.setProperty("password", password);
         props.setProperty("connectTimeout", "3");

@@ -15,6 +15,10 @@ import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
 import io.pgresilience.faults.ProxyMaker;
 import io.pgresilience.faults.ToxiproxyServer;
+import io.pgresilience.faults.kernel.Host;
+import io.pgresilience.faults.kernel.KernelNet;
+import io.pgresilience.faults.kernel.KernelProxyMaker;
+import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.run.ContainerLab;
 import java.util.List;
 
@@ -47,7 +51,8 @@ public final class Labs {
         return switch (settings.text("faults")) {
             case "in-jvm" -> ProxyMaker.IN_JVM;
             case "toxiproxy" -> ToxiproxyServer.start(settings.text("toxiproxy.server"), directory, deadlines.operation());
-            default -> throw new LabException("unknown faults '" + settings.text("faults") + "' (known: in-jvm, toxiproxy)");
+            case "kernel" -> throw new LabException("-Dfaults=kernel runs the embedded lab's direct topology so far");
+            default -> throw new LabException("unknown faults '" + settings.text("faults") + "' (known: in-jvm, toxiproxy, kernel)");
         };
     }
 
@@ -78,6 +83,70 @@ public final class Labs {
         }
     }
 
+    /**
+     * -Dfaults=kernel: each node a host of its own (a network namespace of a run-owned kernel net, its own address), the
+     * gateway connecting to the nodes themselves, every network fault an nftables rule in the node's namespace.
+     */
+    private static Lab kernel(LabDirectory directory, Deadlines deadlines, Deployment deployment, PgBinaries bin, OsUser user) {
+        KernelNet.check();
+        if (deployment != Deployment.DIRECT) {
+            throw new LabException("-Dfaults=kernel runs the direct topology (-Dtopology=direct) so far; -Dtopology="
+                    + deployment.key() + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
+        }
+        KernelNet net = KernelNet.create();
+        LabNetwork network;
+        try {
+            for (String node : List.of("node1", "node2")) {
+                net.addHost(node);
+            }
+            network = LabNetwork.onLoopback(new KernelProxyMaker(net));
+        } catch (RuntimeException | Error e) {
+            net.close();
+            throw e;
+        }
+        try {
+            EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute(),
+                    name -> place(net, net.host(name)));
+            network.inFrontOf(cluster);
+            return new Lab("embedded", cluster, network, false);
+        } catch (RuntimeException | Error e) {
+            network.close();
+            throw e;
+        }
+    }
+
+    /** A kernel net's host as the lab floor sees a node's place. */
+    private static NetworkPlace place(KernelNet net, Host host) {
+        String a = host.address();
+        String network = a.substring(0, a.lastIndexOf('.')) + ".0/24";
+        return new NetworkPlace() {
+            @Override
+            public String address() {
+                return a;
+            }
+
+            @Override
+            public List<String> enter(List<String> argv) {
+                return host.command(argv);
+            }
+
+            @Override
+            public String observerSource() {
+                return net.observerAddress();
+            }
+
+            @Override
+            public String network() {
+                return network;
+            }
+
+            @Override
+            public String describe() {
+                return host.name() + " " + a + " (network namespace " + host.namespace() + ")";
+            }
+        };
+    }
+
     /** pooler.restart: unless-stopped (compose's policy for ContextForge's PgBouncer) or no (an exit stands). */
     static boolean restartOnExit(Settings settings) {
         String policy = settings.text("pooler.restart");
@@ -98,6 +167,9 @@ public final class Labs {
             PatroniCluster.requirePrograms();
             HAProxy.locate();
             return patroni(settings, directory, deadlines, bin, user);
+        }
+        if (settings.text("faults").equals("kernel")) {
+            return kernel(directory, deadlines, deployment, bin, user);
         }
         LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
         try {

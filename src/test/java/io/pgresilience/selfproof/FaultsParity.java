@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgresilience.report.ScenarioResult;
 import io.pgresilience.faults.CommitCut;
+import io.pgresilience.faults.kernel.KernelLink;
+import io.pgresilience.faults.kernel.KernelNet;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,21 +20,32 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole suite on the suite's own fault proxy and on a real Toxiproxy server, one after the other in the same run:
- * the same verdict for every scenario, with each run's wall time. Run with {@code mvn test -Pfaults-parity}; the table
- * goes to stdout and reports/faults-parity.md.
+ * The whole suite on the suite's own fault proxy, on a real Toxiproxy server and, where this machine allows it (root,
+ * ip, nft), on kernel faults, one after the other in the same run: the same verdict for every scenario, with each run's
+ * figures and wall time. A scenario that an engine cannot make (Toxiproxy cannot cut at a COMMIT; the kernel here has no
+ * netem for latency, and cuts no COMMIT) is skipped there with that reason: shown, not a difference. Run with
+ * {@code mvn test -Pfaults-parity}; the table goes to stdout and reports/faults-parity.md.
  */
 class FaultsParity {
 
     private static final Path OUT = Path.of("target", "faults-parity");
+    /** A skip for one of these reasons is the engine's limit, not a different verdict. */
+    private static final List<String> ENGINE_CANNOT = List.of(CommitCut.CANNOT, KernelLink.NO_NETEM);
 
     @Test
-    void theSameVerdictsOnToxiproxy() throws IOException {
+    void theSameVerdictsOnEveryEngine() throws IOException {
         Files.createDirectories(OUT);
+        List<String> engines = new ArrayList<>(List.of("in-jvm", "toxiproxy"));
+        String kernelWhyNot = KernelNet.unavailable().orElse(null);
+        if (kernelWhyNot == null) {
+            engines.add("kernel");
+        } else {
+            System.out.println("faults parity: kernel faults not run here: " + kernelWhyNot);
+        }
         Map<String, SuiteRun> runs = new LinkedHashMap<>();
         Map<String, Map<String, ScenarioResult>> results = new LinkedHashMap<>();
         Map<String, Map<String, JsonNode>> figures = new LinkedHashMap<>();
-        for (String faults : List.of("in-jvm", "toxiproxy")) {
+        for (String faults : engines) {
             Path json = OUT.resolve(faults + ".json");
             runs.put(faults, SuiteRun.of(faults, Map.of("faults", faults), json.toString()));
             Map<String, ScenarioResult> byName = new LinkedHashMap<>();
@@ -47,33 +60,50 @@ class FaultsParity {
             scenarios.addAll(r.failed());
             scenarios.addAll(r.skipped());
         });
-        List<String> rows = new ArrayList<>(List.of("| scenario | in-JVM proxy | Toxiproxy | detect ms (in-JVM / Toxiproxy) "
-                + "| recover ms | RTO ms |", "|---|---|---|---|---|---|"));
+        StringBuilder head = new StringBuilder("| scenario |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (String e : engines) {
+            head.append(' ').append(e).append(" |");
+            rule.append("---|");
+        }
+        String names = String.join(" / ", engines);
+        head.append(" detect ms (").append(names).append(") | recover ms | RTO ms |");
+        rule.append("---|---|---|");
+        List<String> rows = new ArrayList<>(List.of(head.toString(), rule.toString()));
         List<String> differences = new ArrayList<>();
         for (String s : scenarios) {
-            String a = status(results.get("in-jvm").get(s), runs.get("in-jvm"), s);
-            String b = status(results.get("toxiproxy").get(s), runs.get("toxiproxy"), s);
-            JsonNode fa = figures.get("in-jvm").get(s);
-            JsonNode fb = figures.get("toxiproxy").get(s);
-            // A fault Toxiproxy cannot make (a cut between a COMMIT and its answer) is skipped there with that reason.
-            boolean engineCannot = b.startsWith("skipped") && reason(results.get("toxiproxy").get(s), runs.get("toxiproxy"), s)
-                    .contains(CommitCut.CANNOT);
-            rows.add("| " + s + " | " + a + " | " + b + (a.equals(b) ? "" : engineCannot ? " (Toxiproxy cannot make this fault)" : " **differs**")
-                    + " | " + pair(fa, fb, "detectMs") + " | " + pair(fa, fb, "recoverMs") + " | " + pair(fa, fb, "rtoMs") + " |");
-            if (!a.equals(b) && !engineCannot) {
-                differences.add(s + ": in-JVM " + a + reason(results.get("in-jvm").get(s), runs.get("in-jvm"), s) + ", Toxiproxy " + b
-                        + reason(results.get("toxiproxy").get(s), runs.get("toxiproxy"), s));
+            String baseline = status(results.get("in-jvm").get(s), runs.get("in-jvm"), s);
+            StringBuilder row = new StringBuilder("| " + s + " |");
+            for (String e : engines) {
+                String st = status(results.get(e).get(s), runs.get(e), s);
+                String why = reason(results.get(e).get(s), runs.get(e), s);
+                boolean cannot = st.startsWith("skipped") && ENGINE_CANNOT.stream().anyMatch(why::contains);
+                row.append(' ').append(st).append(st.equals(baseline) ? "" : cannot ? " (this engine cannot make the fault)" : " **differs**")
+                        .append(" |");
+                if (!st.equals(baseline) && !cannot) {
+                    differences.add(s + ": in-JVM " + baseline + reason(results.get("in-jvm").get(s), runs.get("in-jvm"), s)
+                            + ", " + e + " " + st + why);
+                }
             }
+            for (String figure : List.of("detectMs", "recoverMs", "rtoMs")) {
+                row.append(' ').append(String.join(" / ", engines.stream().map(e -> value(figures.get(e).get(s), figure)).toList()))
+                        .append(" |");
+            }
+            rows.add(row.toString());
         }
-        String table = "# Fault proxies: the suite's own and a real Toxiproxy, same verdicts\n\n"
+        String table = "# Fault engines: the suite's own proxy, a real Toxiproxy" + (engines.contains("kernel") ? " and the kernel" : "")
+                + ", same verdicts\n\n"
                 + "Figures as each run measured them (time to detect from the fault, to recover from the heal, RTO from the "
-                + "lost primary; — where the scenario has none). Wall time: in-JVM " + runs.get("in-jvm").wallTime().toSeconds() + " s, Toxiproxy "
-                + runs.get("toxiproxy").wallTime().toSeconds() + " s.\n\n" + String.join("\n", rows) + "\n";
+                + "lost primary; — where the scenario has none). Wall time: " + String.join(", ", engines.stream()
+                .map(e -> e + " " + runs.get(e).wallTime().toSeconds() + " s").toList())
+                + (kernelWhyNot == null ? "" : ". Kernel faults not run here: " + kernelWhyNot) + ".\n\n" + String.join("\n", rows) + "\n";
         Files.createDirectories(Path.of("reports"));
         Files.writeString(Path.of("reports", "faults-parity.md"), table);
         System.out.println(table);
-        assertThat(runs.get("toxiproxy").passed()).as("scenarios run on Toxiproxy").isNotEmpty();
-        assertThat(differences).as("verdicts that differ between the in-JVM proxy and Toxiproxy").isEmpty();
+        for (String e : engines) {
+            assertThat(runs.get(e).passed()).as("scenarios run on " + e).isNotEmpty();
+        }
+        assertThat(differences).as("verdicts that differ between the in-JVM proxy and another engine").isEmpty();
     }
 
     /** Each scenario's figures (detect, recover, RTO) from the history it attached to the Cucumber JSON report. */
@@ -95,10 +125,6 @@ class FaultsParity {
             }
         }
         return out;
-    }
-
-    private static String pair(JsonNode a, JsonNode b, String figure) {
-        return value(a, figure) + " / " + value(b, figure);
     }
 
     private static String value(JsonNode metrics, String figure) {

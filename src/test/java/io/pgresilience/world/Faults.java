@@ -106,6 +106,7 @@ public final class Faults {
         evidence.outage("proxy enabled=false: the database refuses connections and drops open ones");
         onEnd("the database reachable again", () -> allGatewayLinks().forEach(FaultProxy::enable));
         allGatewayLinks().forEach(FaultProxy::disable);
+        madeBy(allGatewayLinks());
     }
 
     public void makeReachable() {
@@ -119,6 +120,16 @@ public final class Faults {
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
             p.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
+        }
+        madeBy(gatewayLinksTo(node));
+    }
+
+    /** Where the kernel made the fault, what it holds now, in its own words (the proxies' faults are said above). */
+    private void madeBy(List<FaultProxy> links) {
+        for (FaultProxy p : links) {
+            if (p instanceof io.pgresilience.faults.kernel.KernelLink k) {
+                k.madeBy().forEach(line -> evidence.event("kernel", line));
+            }
         }
     }
 
@@ -153,7 +164,11 @@ public final class Faults {
         onEnd("the latency removed", this::removeLatencies);
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.toxics().stream().filter(t -> t.type() == ToxicType.LATENCY).forEach(t -> p.removeToxic(t.name()));
-            p.addToxic(Toxic.latency(Direction.DOWNSTREAM, ms, 0));
+            try {
+                p.addToxic(Toxic.latency(Direction.DOWNSTREAM, ms, 0));
+            } catch (UnsupportedOperationException cannot) {
+                throw new org.opentest4j.TestAbortedException("not run with this fault engine: " + cannot.getMessage());
+            }
         }
     }
 
@@ -184,6 +199,7 @@ public final class Faults {
         evidence.fault("reset_peer (TCP RST) on the gateway's connections to " + node.name());
         onEnd("reset_peer removed", () -> links.forEach(p -> p.removeToxic("reset")));
         links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
+        madeBy(links);
         Wait.until("every proxied connection to " + node.name() + " is reset", within, Duration.ofMillis(10),
                 () -> links.stream().mapToInt(FaultProxy::connectionCount).sum(), open -> open == 0);
         links.forEach(p -> p.removeToxic("reset"));
@@ -236,6 +252,7 @@ public final class Faults {
         onEnd("the replication link mended", this::healAll);
         link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("replication_cut_up"));
         link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("replication_cut_down"));
+        madeBy(List.of(link));
     }
 
     /**
@@ -273,6 +290,7 @@ public final class Faults {
         onEnd("the replication link mended", this::healAll);
         link.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("standby_behind_up"));
         link.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("standby_behind_down"));
+        madeBy(List.of(link));
         evidence.fault("the standby " + standby.name() + " receives no WAL: timeout=0 both ways on its replication link");
     }
 

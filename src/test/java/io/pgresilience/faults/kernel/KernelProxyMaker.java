@@ -1,0 +1,64 @@
+package io.pgresilience.faults.kernel;
+
+import io.pgresilience.faults.FaultProxy;
+import io.pgresilience.faults.ProxyMaker;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The lab's links made by the kernel ({@code -Dfaults=kernel}): a node's link is the path from the gateway's address to
+ * the node's own host ({@link KernelLink}: the gateway connects to the node itself), the replication link is the path
+ * between the primary's host and the others; the VIP alone stays a proxy (an in-JVM one, re-pointed on failover, as
+ * its name says), and its connections leave from the gateway's address, so the kernel's faults on a node act on it too.
+ */
+public final class KernelProxyMaker implements ProxyMaker {
+
+    private final KernelNet net;
+
+    public KernelProxyMaker(KernelNet net) {
+        this.net = net;
+    }
+
+    public KernelNet net() {
+        return net;
+    }
+
+    @Override
+    public FaultProxy start(String name, InetAddress listen, String upstreamHost, int upstreamPort) {
+        if (name.equals("vip")) {
+            return ProxyMaker.IN_JVM.start(name, listen, upstreamHost, upstreamPort);
+        }
+        if (name.equals("replication")) {
+            // Named before the primary is: upstream() points it at the primary's host, the others are its peers.
+            return new KernelLink(name, net, null, upstreamPort, this::othersThan);
+        }
+        Host host = net.hosts().stream().filter(h -> h.address().equals(upstreamHost)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("-Dfaults=kernel: no host of " + net + " has the address "
+                        + upstreamHost + " (link " + name + ")"));
+        return new KernelLink(name, net, host, upstreamPort, h -> List.of(net.gatewayAddress()));
+    }
+
+    private List<String> othersThan(Host host) {
+        return net.hosts().stream().filter(h -> h != host).map(Host::address).toList();
+    }
+
+    /** A kernel link is reached at the host's own address; the VIP proxy where it listens on loopback. */
+    @Override
+    public InetSocketAddress addressInLab(FaultProxy proxy, String hostAlias) {
+        return proxy instanceof KernelLink ? InetSocketAddress.createUnresolved(proxy.listenHost(), proxy.listenPort())
+                : ProxyMaker.super.addressInLab(proxy, hostAlias);
+    }
+
+    @Override
+    public String describe() {
+        return "kernel: nftables rules in each host's network namespace (" + net + "; the gateway at " + net.gatewayAddress()
+                + ", the suite's own connections from " + net.observerAddress() + ", which no rule touches); the VIP is an "
+                + "in-JVM proxy; no latency (no netem in this kernel)";
+    }
+
+    @Override
+    public void close() {
+        net.close();
+    }
+}
