@@ -153,10 +153,18 @@ public final class IndexPage {
                 .append(esc(Files.getLastModifiedTime(json).toInstant().truncatedTo(ChronoUnit.SECONDS).toString()))
                 .append(". For every failure, what the gateway actually did. <i>Tuned</i>: ContextForge with the database settings an ")
                 .append("operator would set (").append(esc(String.valueOf(doc.getOrDefault("tuned", "-"))))
-                .append(").</p><table><tr><th>scenario</th><th>reference</th><th>ContextForge as shipped</th><th>ContextForge tuned</th><th>ContextForge behind PgBouncer</th></tr>\n");
+                .append(").</p><table><tr><th>scenario</th>");
+        // The columns the run had (older runs: the four proxy columns).
+        List<List<String>> columns = (List<List<String>>) doc.getOrDefault("columns", List.of(List.of("reference", "reference"),
+                List.of("contextforge", "as shipped"), List.of("contextforge-tuned", "tuned"),
+                List.of("contextforge-pgbouncer", "behind PgBouncer")));
+        for (List<String> c : columns) {
+            t.append("<th>").append(c.get(0).equals("reference") ? "reference" : "ContextForge " + esc(c.get(1))).append("</th>");
+        }
+        t.append("</tr>\n");
         for (Map<String, String> row : (List<Map<String, String>>) doc.get("rows")) {
             t.append("<tr><th>").append(esc(row.get("scenario"))).append("</th>");
-            for (String target : List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer")) {
+            for (String target : columns.stream().map(c -> c.get(0)).toList()) {
                 String status = row.getOrDefault(target, "—");
                 String css = status.equals("passed") || status.equals("failed") || status.equals("skipped") ? status : "notrun";
                 t.append("<td class=\"").append(css).append("\">").append(esc(status));

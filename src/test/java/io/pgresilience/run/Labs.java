@@ -46,6 +46,23 @@ public final class Labs {
         };
     }
 
+    public static final List<String> FAULT_ENGINES = List.of("in-jvm", "toxiproxy", "kernel");
+
+    /** The fault engine named, checked before anything starts: known, and for kernel faults possible here. */
+    static void checkFaults(Settings settings) {
+        String faults = settings.text("faults");
+        if (!FAULT_ENGINES.contains(faults)) {
+            throw new LabException("unknown faults '" + faults + "' (known: " + String.join(", ", FAULT_ENGINES) + ")");
+        }
+        if (faults.equals("kernel")) {
+            KernelNet.check();
+            if (!settings.text("lab").equals("embedded") || Deployment.of(settings.text("topology")) != Deployment.DIRECT) {
+                throw new LabException("-Dfaults=kernel runs the embedded lab's direct topology (-Dlab=embedded -Dtopology=direct) "
+                        + "so far; other labs and topologies run with -Dfaults=in-jvm or -Dfaults=toxiproxy");
+            }
+        }
+    }
+
     /** The fault proxies' maker: -Dfaults=in-jvm (default) or toxiproxy (a real Toxiproxy server per lab). */
     static ProxyMaker proxyMaker(Settings settings, LabDirectory directory, Deadlines deadlines) {
         return switch (settings.text("faults")) {

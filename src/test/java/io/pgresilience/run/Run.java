@@ -78,6 +78,7 @@ public final class Run implements AutoCloseable {
             throw new LabException("unknown lab '" + labName + "' (known: " + String.join(", ", Labs.KINDS) + ")");
         }
         Deployment.of(settings.text("topology")); // an unknown one: one line, before anything starts
+        Labs.checkFaults(settings); // an unknown engine, or kernel faults this machine or lab cannot make: one line
         if (targetName.equals("external")) {
             // The suite runs neither this gateway nor its database: no lab, only the gateway's address and token.
             return new Run(worker, settings, null, null, new ExternalTarget(settings), "none (the suite does not control an external gateway's database)");

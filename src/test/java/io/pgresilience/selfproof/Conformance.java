@@ -1,6 +1,7 @@
 package io.pgresilience.selfproof;
 
 import io.pgresilience.config.Settings;
+import io.pgresilience.faults.kernel.KernelNet;
 import io.pgresilience.report.IndexPage;
 import io.pgresilience.targets.PythonEnv;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +38,25 @@ class Conformance {
      * The columns: the reference gateway, ContextForge as shipped, ContextForge tuned (both direct), and ContextForge as
      * its docker-compose.yml deploys it, behind PgBouncer (-Dtopology=pgbouncer, its compose settings).
      */
-    static final List<String> COLUMNS = List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer");
+    static final List<String> COLUMNS = columns();
+    /** What each column is, for the tables. */
+    static final Map<String, String> LABELS = Map.of("reference", "reference", "contextforge", "as shipped",
+            "contextforge-tuned", "tuned", "contextforge-pgbouncer", "behind PgBouncer",
+            "contextforge-kernel", "as shipped, kernel faults", "contextforge-tuned-kernel", "tuned, kernel faults");
+
+    /**
+     * The proxy columns, and where this machine can make kernel faults (-Dfaults=kernel), ContextForge as shipped and
+     * tuned on them: what it does in a real partition, which a proxy cannot show.
+     */
+    private static List<String> columns() {
+        List<String> c = new ArrayList<>(List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer"));
+        if (KernelNet.unavailable().isEmpty()) {
+            c.addAll(List.of("contextforge-kernel", "contextforge-tuned-kernel"));
+        } else {
+            System.out.println("pg-resilience: conformance: no kernel-fault columns here: " + KernelNet.unavailable().get());
+        }
+        return List.copyOf(c);
+    }
     /** The ContextForge columns, each with its own expectations file (contextforge-<version><suffix>.expected). */
     static final List<String> CONTEXTFORGE_COLUMNS = COLUMNS.subList(1, COLUMNS.size());
 
@@ -62,8 +81,11 @@ class Conformance {
             Path json = OUT.resolve(column + ".json");
             Map<String, String> overrides = new LinkedHashMap<>();
             overrides.put("target", column.startsWith("contextforge") ? "contextforge" : column);
-            if (column.equals("contextforge-tuned")) {
+            if (column.startsWith("contextforge-tuned")) {
                 overrides.put("contextforge.database-url-query", tunedQuery);
+            }
+            if (column.endsWith("-kernel")) {
+                overrides.put("faults", "kernel");
             }
             if (column.equals("contextforge-pgbouncer")) {
                 overrides.put("topology", "pgbouncer");
@@ -214,9 +236,16 @@ class Conformance {
                         .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`").collect(java.util.stream.Collectors.joining(", ")))
                 .append(" (the pool timeout the suite's, as in every column) — with PgBouncer's compose settings as the ")
                 .append("suite shortens them (`pgbouncer.*`, in the run context).\n\n");
-        md.append("| scenario | reference | ContextForge ").append(version).append(" as shipped | why | ContextForge ").append(version)
-                .append(" tuned | why | ContextForge ").append(version).append(" behind PgBouncer | why |\n")
-                .append("|---|---|---|---|---|---|---|---|\n");
+        if (CONTEXTFORGE_COLUMNS.contains("contextforge-kernel")) {
+            md.append("*Kernel faults*: as shipped and tuned, with `-Dfaults=kernel`: each node a host of its own, every ")
+                    .append("network fault an nftables rule (a real partition, which the gateway's own TCP sees; no latency: ")
+                    .append("CL-04 is skipped there).\n\n");
+        }
+        md.append("| scenario | reference |");
+        for (String column : CONTEXTFORGE_COLUMNS) {
+            md.append(" ContextForge ").append(version).append(' ').append(LABELS.get(column)).append(" | why |");
+        }
+        md.append("\n|---|---|").append("---|---|".repeat(CONTEXTFORGE_COLUMNS.size())).append('\n');
         List<Map<String, String>> json = new ArrayList<>();
         for (Row row : rows) {
             md.append("| ").append(row.scenario()).append(" | ").append(cell(row.byTarget().get("reference")));
@@ -251,7 +280,7 @@ class Conformance {
         Files.writeString(REPORTS.resolve("conformance.md"), md.toString());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(REPORTS.resolve("conformance.json").toFile(),
                 Map.of("contextforge version", version, "tuned", "DATABASE_URL ?" + tunedQuery, "rows", json,
-                        "differences", all));
+                        "differences", all, "columns", COLUMNS.stream().map(c -> List.of(c, LABELS.get(c))).toList()));
         System.out.println(md);
     }
 
