@@ -44,6 +44,9 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
      * A primary copied from the template cluster, with this run's passwords, and a standby copied from the primary
      * before either starts (a cold backup: both begin at the same checkpoint, the standby streams from there).
      */
+    /** The port of a node that has an address of its own. */
+    static final int PLACED_PORT = 5432;
+
     public static EmbeddedCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
                                         ReplicationRoute route) {
         return start(dir, bin, user, deadlines, route, name -> null);
@@ -55,8 +58,10 @@ public final class EmbeddedCluster extends ReplicatedCluster<PgNode> {
         String superPassword = secret();
         List<PgNode> nodes = new ArrayList<>();
         for (String name : List.of("node1", "node2")) {
-            nodes.add(new PgNode(name, dir.nodes().resolve(name), Ports.free(), bin, user, superPassword, deadlines)
-                    .placeIn(places.apply(name)));
+            NetworkPlace place = places.apply(name);
+            // A placed node has an address of its own: PostgreSQL's port, the same on every node (a VIP can move).
+            int port = place == null ? Ports.free() : PLACED_PORT;
+            nodes.add(new PgNode(name, dir.nodes().resolve(name), port, bin, user, superPassword, deadlines).placeIn(place));
         }
         EmbeddedCluster cluster = new EmbeddedCluster(nodes, secret(), bin.version(), deadlines, route, superPassword);
         try {

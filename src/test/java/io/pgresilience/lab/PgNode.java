@@ -147,7 +147,8 @@ public final class PgNode extends SqlVerbs {
 
     private String nodeSettings() {
         return "port = " + port + "\ncluster_name = '" + name + "'\n"
-                + (place == null ? "" : "listen_addresses = '" + place.address() + "'\n");
+                // every address of its place: its own, and a VIP that may move to it
+                + (place == null ? "" : "listen_addresses = '*'\n");
     }
 
     /** A placed node admits its network's peers (the template's pg_hba.conf admits loopback only). */

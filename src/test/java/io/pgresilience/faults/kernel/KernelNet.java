@@ -35,6 +35,7 @@ public final class KernelNet implements AutoCloseable {
     private static final String SWITCH = "sw";
     private static final String BRIDGE = "br0";
     private static final int FIRST_HOST = 10;
+    private static final int VIP = 5;
     private static final AtomicInteger NETS = new AtomicInteger();
     private static final Object ADDRESSING = new Object();
 
@@ -45,6 +46,7 @@ public final class KernelNet implements AutoCloseable {
     private final List<String> namespaces = new ArrayList<>();
     private boolean rootLinkMade;
     private boolean closed;
+    private Host vipHolder;
 
     private KernelNet(long owner, int number, int subnet) {
         this.owner = owner;
@@ -110,6 +112,33 @@ public final class KernelNet implements AutoCloseable {
         Ip.ip("address the gateway", "addr", "add", gatewayAddress() + "/24", "dev", rootLink());
         Ip.ip("address the observer", "addr", "add", observerAddress() + "/24", "dev", rootLink());
         Ip.ip("bring up " + rootLink(), "link", "set", rootLink(), "up");
+    }
+
+    /** The address that follows the primary (a VIP, as keepalived moves one): below the hosts' addresses. */
+    public String vipAddress() {
+        return address(VIP);
+    }
+
+    /**
+     * Moves the VIP to a host: the address leaves the host that held it and joins this one; the root namespace forgets
+     * the old host's hardware address for it, so that its next packet asks anew and the new host answers. Connections
+     * to the VIP on the old host are gone with it: the gateway's next packet on one gets a reset from the new host.
+     */
+    public synchronized void moveVip(Host to) {
+        if (vipHolder == to) {
+            return;
+        }
+        if (vipHolder != null) {
+            Ip.ipMay("-n", vipHolder.namespace(), "addr", "del", vipAddress() + "/24", "dev", "eth0");
+        }
+        Ip.ip("give the VIP to " + to.name(), "-n", to.namespace(), "addr", "add", vipAddress() + "/24", "dev", "eth0");
+        Ip.ipMay("neigh", "flush", "to", vipAddress(), "dev", rootLink());
+        vipHolder = to;
+    }
+
+    /** The host that holds the VIP now (null before the first move). */
+    public synchronized Host vipHolder() {
+        return vipHolder;
     }
 
     /** A host in a namespace of its own, joined to the switch, with the next address; its nftables table ready. */

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The lab's links made by the kernel ({@code -Dfaults=kernel}): a node's link is the path from the gateway's address to
  * the node's own host ({@link KernelLink}: the gateway connects to the node itself), the replication link is the path
- * between the primary's host and the others; the VIP alone stays a proxy (an in-JVM one, re-pointed on failover, as
- * its name says), and its connections leave from the gateway's address, so the kernel's faults on a node act on it too.
+ * between the primary's host and the others; the VIP is an address that moves to the primary's host ({@link KernelVip},
+ * as keepalived moves one), so the kernel's faults on a node act on the VIP's connections too.
  */
 public final class KernelProxyMaker implements ProxyMaker {
 
@@ -27,7 +27,9 @@ public final class KernelProxyMaker implements ProxyMaker {
     @Override
     public FaultProxy start(String name, InetAddress listen, String upstreamHost, int upstreamPort) {
         if (name.equals("vip")) {
-            return ProxyMaker.IN_JVM.start(name, listen, upstreamHost, upstreamPort);
+            KernelVip vip = new KernelVip(net, upstreamPort);
+            vip.upstream(upstreamHost, upstreamPort);
+            return vip;
         }
         if (name.equals("replication")) {
             // Named before the primary is: upstream() points it at the primary's host, the others are its peers.
@@ -46,15 +48,16 @@ public final class KernelProxyMaker implements ProxyMaker {
     /** A kernel link is reached at the host's own address; the VIP proxy where it listens on loopback. */
     @Override
     public InetSocketAddress addressInLab(FaultProxy proxy, String hostAlias) {
-        return proxy instanceof KernelLink ? InetSocketAddress.createUnresolved(proxy.listenHost(), proxy.listenPort())
+        return proxy instanceof KernelLink || proxy instanceof KernelVip
+                ? InetSocketAddress.createUnresolved(proxy.listenHost(), proxy.listenPort())
                 : ProxyMaker.super.addressInLab(proxy, hostAlias);
     }
 
     @Override
     public String describe() {
         return "kernel: nftables rules in each host's network namespace (" + net + "; the gateway at " + net.gatewayAddress()
-                + ", the suite's own connections from " + net.observerAddress() + ", which no rule touches); the VIP is an "
-                + "in-JVM proxy; no latency (no netem in this kernel)";
+                + ", the suite's own connections from " + net.observerAddress() + ", which no rule touches; the VIP "
+                + net.vipAddress() + " moves to the primary's host); no latency (no netem in this kernel)";
     }
 
     @Override
