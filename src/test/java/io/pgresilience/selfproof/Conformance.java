@@ -50,6 +50,9 @@ class Conformance {
      */
     private static List<String> columns() {
         List<String> c = new ArrayList<>(List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer"));
+        if (!Boolean.getBoolean("conformance.kernel")) {
+            return List.copyOf(c); // the kernel columns join with -Dconformance.kernel=true
+        }
         if (KernelNet.unavailable().isEmpty()) {
             c.addAll(List.of("contextforge-kernel", "contextforge-tuned-kernel"));
         } else {

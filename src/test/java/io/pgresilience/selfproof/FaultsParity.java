@@ -36,7 +36,10 @@ class FaultsParity {
     void theSameVerdictsOnEveryEngine() throws IOException {
         Files.createDirectories(OUT);
         List<String> engines = new ArrayList<>(List.of("in-jvm", "toxiproxy"));
-        String kernelWhyNot = KernelNet.unavailable().orElse(null);
+        // Kernel faults join with -Dparity.kernel=true (where the machine can make them): opt-in while their FO-03 heal
+        // (in-flight writes delivered late to the old primary) is still being measured.
+        String kernelWhyNot = !Boolean.getBoolean("parity.kernel") ? "not asked for (-Dparity.kernel=true)"
+                : KernelNet.unavailable().orElse(null);
         if (kernelWhyNot == null) {
             engines.add("kernel");
         } else {

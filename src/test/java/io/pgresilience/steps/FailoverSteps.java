@@ -457,15 +457,19 @@ public class FailoverSteps {
         // kernel retransmits what the gateway had sent (a proxy's blackhole swallows it). They were sent before the
         // promotion, and they must not have been acknowledged (the step above); what the gateway's fencing must prevent is
         // a write begun after the promotion landing on the old primary.
-        long promoted = gateway.evidence().history().first(History.PROMOTED).orElseThrow();
+        // The gateway can only fence once it has seen the new primary: from the end of the first write it acknowledged
+        // that began after the promotion (a write sent on an old connection before that is in flight, as at the cut).
+        long promotedAt = gateway.evidence().history().first(History.PROMOTED).orElseThrow();
+        long promoted = gateway.evidence().history().operations().stream()
+                .filter(o -> o.isWrite() && o.ok() && o.startMs() >= promotedAt).mapToLong(o -> o.endMs()).min().orElse(promotedAt);
         Set<String> sentAfter = new TreeSet<>();
         Set<String> inFlight = new TreeSet<>();
         gateway.evidence().history().operations().stream().filter(o -> o.isWrite() && onlyOld.contains(o.key()))
                 .forEach(o -> (o.startMs() >= promoted ? sentAfter : inFlight).add(o.key() + " (" + o.outcome() + ")"));
-        gateway.evidence().note("gateway writes begun after the promotion that the old primary took", Integer.toString(sentAfter.size()));
-        gateway.evidence().note("writes in flight at the cut that the old primary applied once the partition healed",
+        gateway.evidence().note("gateway writes begun after it saw the new primary that the old primary took", Integer.toString(sentAfter.size()));
+        gateway.evidence().note("writes in flight (sent before the gateway saw the new primary) that the old primary applied once the partition healed",
                 inFlight.isEmpty() ? "none" : inFlight.size() + ": " + inFlight);
-        assertThat("gateway writes begun after the standby was promoted that the old primary took (no fencing)", sentAfter, is(empty()));
+        assertThat("gateway writes begun after it saw the new primary that the old primary took (no fencing)", sentAfter, is(empty()));
         Verdict v = judgeWrites(newPrimary);
         assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
     }
