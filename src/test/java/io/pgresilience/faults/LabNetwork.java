@@ -56,7 +56,7 @@ public final class LabNetwork implements AutoCloseable {
     /** What makes this network's proxies and where the gateway reaches them, for the run context. */
     public String proxies() {
         InetSocketAddress seen = maker.addressInLab(replication, seenAs);
-        return maker.describe() + (seen.getHostString().equals("127.0.0.1") ? "" : "; reached from the lab's containers at "
+        return maker.describe() + (seenAs.equals("127.0.0.1") ? "" : "; reached from the lab's containers at "
                 + seen.getHostString());
     }
 

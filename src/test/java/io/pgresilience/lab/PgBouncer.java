@@ -48,6 +48,7 @@ public final class PgBouncer implements Pooler {
     private final String version;
     private final Deadlines deadlines;
     private final String psql;
+    private final NetworkPlace place;
     private String upstream;
     private volatile Process process;
     private volatile boolean closing;
@@ -56,8 +57,9 @@ public final class PgBouncer implements Pooler {
 
     private PgBouncer(Path binary, OsUser user, boolean restartOnExit, LabDirectory directory, Path ini,
                       Map<String, String> settings, String database, String adminPassword, int port, String version,
-                      Deadlines deadlines, String upstream, String psql) {
+                      Deadlines deadlines, String upstream, String psql, NetworkPlace place) {
         this.binary = binary;
+        this.place = place;
         this.user = user;
         this.restartOnExit = restartOnExit;
         this.psql = psql;
@@ -87,10 +89,22 @@ public final class PgBouncer implements Pooler {
     public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
                                   Map<String, String> poolSettings, boolean restartOnExit, String database, String role,
                                   String password, String upstreamHost, int upstreamPort) {
+        return start(directory, user, deadlines, bin, poolSettings, restartOnExit, database, role, password, upstreamHost,
+                upstreamPort, null);
+    }
+
+    /**
+     * Starts PgBouncer in a place of its own (a host on a network: it listens on the place's address and on the place's
+     * loopback, where its admin console is reached from inside the place, out of reach of any fault on the network),
+     * or on this host's loopback when {@code place} is null.
+     */
+    public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
+                                  Map<String, String> poolSettings, boolean restartOnExit, String database, String role,
+                                  String password, String upstreamHost, int upstreamPort, NetworkPlace place) {
         Path binary = locate();
         String version = Command.of(binary.toString(), "--version").run().output().lines().findFirst().orElse("PgBouncer").strip();
         Path dir = directory.path().resolve("pgbouncer");
-        int port = Ports.free();
+        int port = place == null ? Ports.free() : 6432;
         String adminPassword = EmbeddedCluster.newSecret();
         Map<String, String> settings = new LinkedHashMap<>(poolSettings);
         try {
@@ -100,11 +114,12 @@ public final class PgBouncer implements Pooler {
             // PostgreSQL with SCRAM as the gateway's role, and checks the gateway's password itself.
             Files.writeString(dir.resolve("userlist.txt"), quoted(role) + " " + quoted(password) + "\n"
                     + quoted(ADMIN) + " " + quoted(adminPassword) + "\n");
-            Files.writeString(ini, ini(database, upstreamHost, upstreamPort, port, dir, settings));
+            String listen = place == null ? "127.0.0.1" : "127.0.0.1," + place.address();
+            Files.writeString(ini, ini(database, upstreamHost, upstreamPort, listen, port, dir, settings));
             user.own(dir);
             Command.of("chmod", "-R", "go-rwx", dir.toString()).check("chmod " + dir);
             PgBouncer bouncer = new PgBouncer(binary, user, restartOnExit, directory, ini, settings, database, adminPassword,
-                    port, version, deadlines, upstreamHost + ":" + upstreamPort, bin.path("psql"));
+                    port, version, deadlines, upstreamHost + ":" + upstreamPort, bin.path("psql"), place);
             bouncer.launch();
             return bouncer;
         } catch (IOException e) {
@@ -112,13 +127,14 @@ public final class PgBouncer implements Pooler {
         }
     }
 
-    private static String ini(String database, String upstreamHost, int upstreamPort, int port, Path dir, Map<String, String> settings) {
+    private static String ini(String database, String upstreamHost, int upstreamPort, String listen, int port, Path dir,
+                              Map<String, String> settings) {
         List<String> lines = new ArrayList<>();
         lines.add("[databases]");
         lines.add(database + " = host=" + upstreamHost + " port=" + upstreamPort + " dbname=" + database);
         lines.add("");
         lines.add("[pgbouncer]");
-        lines.add("listen_addr = 127.0.0.1");
+        lines.add("listen_addr = " + listen);
         lines.add("listen_port = " + port);
         lines.add("unix_socket_dir =");
         lines.add("auth_type = scram-sha-256");
@@ -136,7 +152,8 @@ public final class PgBouncer implements Pooler {
 
     /** Starts the process from its configuration, waits for its console, and watches for it to exit. */
     private void launch() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(user.wrap(List.of(binary.toString(), ini.toString())))
+        List<String> argv = user.wrap(List.of(binary.toString(), ini.toString()));
+        ProcessBuilder pb = new ProcessBuilder(place == null ? argv : place.enter(argv))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
         io.pgresilience.support.CleanEnvironment.scrub(pb.environment());
         Process p = pb.start();
@@ -196,22 +213,23 @@ public final class PgBouncer implements Pooler {
         }, Boolean.TRUE::equals, false);
         if (!Boolean.TRUE.equals(up)) {
             close();
-            throw new LabException("PgBouncer did not answer on 127.0.0.1:" + port + " within " + deadlines.operation().toMillis()
+            throw new LabException("PgBouncer did not answer on " + host() + ":" + port + " within " + deadlines.operation().toMillis()
                     + " ms: " + tail(3));
         }
     }
 
     /** One command on its admin console; unaligned output, fields separated by '|'. */
     private Command.Result admin(String command) {
-        return Command.of(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", ADMIN, "-d", "pgbouncer",
-                        "-c", command)
+        List<String> argv = List.of(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", ADMIN, "-d",
+                "pgbouncer", "-c", command);
+        return Command.of(place == null ? argv : place.enter(argv))
                 .env(Map.of("PGPASSWORD", adminPassword, "PGCONNECT_TIMEOUT", "2"))
                 .timeout(deadlines.operation()).run();
     }
 
     @Override
     public String host() {
-        return "127.0.0.1";
+        return place == null ? "127.0.0.1" : place.address();
     }
 
     @Override
@@ -276,6 +294,7 @@ public final class PgBouncer implements Pooler {
     @Override
     public String describe() {
         return version + " in " + settings.getOrDefault("pool_mode", "session") + " pool mode"
+                + (place == null ? "" : ", on " + place.describe())
                 + (restartOnExit ? ", restarted when it exits on its own" : "");
     }
 

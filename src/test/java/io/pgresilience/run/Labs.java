@@ -48,6 +48,9 @@ public final class Labs {
 
     public static final List<String> FAULT_ENGINES = List.of("in-jvm", "toxiproxy", "kernel");
 
+    /** The topologies whose hosts kernel faults place in network namespaces. */
+    static final List<Deployment> KERNEL_TOPOLOGIES = List.of(Deployment.DIRECT, Deployment.PGBOUNCER);
+
     /** The fault engine named, checked before anything starts: known, and for kernel faults possible here. */
     static void checkFaults(Settings settings) {
         String faults = settings.text("faults");
@@ -56,9 +59,14 @@ public final class Labs {
         }
         if (faults.equals("kernel")) {
             KernelNet.check();
-            if (!settings.text("lab").equals("embedded") || Deployment.of(settings.text("topology")) != Deployment.DIRECT) {
-                throw new LabException("-Dfaults=kernel runs the embedded lab's direct topology (-Dlab=embedded -Dtopology=direct) "
-                        + "so far; other labs and topologies run with -Dfaults=in-jvm or -Dfaults=toxiproxy");
+            if (!settings.text("lab").equals("embedded")) {
+                throw new LabException("-Dfaults=kernel runs the embedded lab (-Dlab=embedded); -Dlab=" + settings.text("lab")
+                        + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
+            }
+            String topology = settings.text("topology");
+            if (!topology.equals("all") && !KERNEL_TOPOLOGIES.contains(Deployment.of(topology))) {
+                throw new LabException("-Dfaults=kernel runs the topologies " + KERNEL_TOPOLOGIES.stream().map(Deployment::key).toList()
+                        + " so far; -Dtopology=" + topology + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
             }
         }
     }
@@ -104,19 +112,26 @@ public final class Labs {
      * -Dfaults=kernel: each node a host of its own (a network namespace of a run-owned kernel net, its own address), the
      * gateway connecting to the nodes themselves, every network fault an nftables rule in the node's namespace.
      */
-    private static Lab kernel(LabDirectory directory, Deadlines deadlines, Deployment deployment, PgBinaries bin, OsUser user) {
+    private static Lab kernel(Settings settings, LabDirectory directory, Deadlines deadlines, Deployment deployment,
+                              PgBinaries bin, OsUser user) {
         KernelNet.check();
-        if (deployment != Deployment.DIRECT) {
-            throw new LabException("-Dfaults=kernel runs the direct topology (-Dtopology=direct) so far; -Dtopology="
-                    + deployment.key() + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
+        if (!KERNEL_TOPOLOGIES.contains(deployment)) {
+            throw new LabException("-Dfaults=kernel runs the topologies " + KERNEL_TOPOLOGIES.stream().map(Deployment::key).toList()
+                    + " so far; -Dtopology=" + deployment.key() + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
         }
         KernelNet net = KernelNet.create();
         LabNetwork network;
+        Host poolerHost = null;
         try {
             for (String node : List.of("node1", "node2")) {
                 net.addHost(node);
             }
-            network = LabNetwork.onLoopback(new KernelProxyMaker(net));
+            KernelProxyMaker maker = new KernelProxyMaker(net);
+            if (deployment == Deployment.PGBOUNCER) {
+                poolerHost = net.addHost("pgbouncer");
+                maker.withClient(poolerHost);
+            }
+            network = LabNetwork.onLoopback(maker);
         } catch (RuntimeException | Error e) {
             net.close();
             throw e;
@@ -125,9 +140,29 @@ public final class Labs {
             EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute(),
                     name -> place(net, net.host(name)));
             network.inFrontOf(cluster);
+            if (poolerHost != null) {
+                startPgBouncer(settings, directory, deadlines, bin, user, network, cluster, place(net, poolerHost));
+            }
             return new Lab("embedded", cluster, network, false);
         } catch (RuntimeException | Error e) {
             network.close();
+            throw e;
+        }
+    }
+
+    /**
+     * PgBouncer in front of the primary, reached through the primary's link; in a place of its own (kernel faults) or on
+     * loopback (null). The cluster is closed if it cannot start.
+     */
+    private static void startPgBouncer(Settings settings, LabDirectory directory, Deadlines deadlines, PgBinaries bin,
+                                       OsUser user, LabNetwork network, EmbeddedCluster cluster, NetworkPlace place) {
+        try {
+            var primaryLink = network.proxyFor(cluster.primary());
+            network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."),
+                    restartOnExit(settings), cluster.database(), cluster.gatewayRole(), cluster.gatewayPassword(),
+                    primaryLink.listenHost(), primaryLink.listenPort(), place), cluster.primary());
+        } catch (RuntimeException | Error e) {
+            cluster.close();
             throw e;
         }
     }
@@ -186,23 +221,14 @@ public final class Labs {
             return patroni(settings, directory, deadlines, bin, user);
         }
         if (settings.text("faults").equals("kernel")) {
-            return kernel(directory, deadlines, deployment, bin, user);
+            return kernel(settings, directory, deadlines, deployment, bin, user);
         }
         LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
         try {
             EmbeddedCluster cluster = EmbeddedCluster.start(directory, bin, user, deadlines, network.replicationRoute());
             network.inFrontOf(cluster);
             if (deployment == Deployment.PGBOUNCER) {
-                try {
-                    var primaryLink = network.proxyFor(cluster.primary());
-                    network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."),
-                            restartOnExit(settings), cluster.database(),
-                            cluster.gatewayRole(), cluster.gatewayPassword(), primaryLink.listenHost(), primaryLink.listenPort()),
-                            cluster.primary());
-                } catch (RuntimeException | Error e) {
-                    cluster.close();
-                    throw e;
-                }
+                startPgBouncer(settings, directory, deadlines, bin, user, network, cluster, null);
             }
             return new Lab("embedded", cluster, network, false);
         } catch (RuntimeException | Error e) {

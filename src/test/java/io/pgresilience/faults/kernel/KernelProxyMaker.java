@@ -15,9 +15,19 @@ import java.util.List;
 public final class KernelProxyMaker implements ProxyMaker {
 
     private final KernelNet net;
+    private final java.util.Set<Host> clients = new java.util.concurrent.CopyOnWriteArraySet<>();
 
     public KernelProxyMaker(KernelNet net) {
         this.net = net;
+    }
+
+    /**
+     * A host that is a client of the nodes (a pooler, a router): a fault on a node's link acts between the node and it
+     * too, as it acts between the node and the gateway; its own link is the path from the gateway to it.
+     */
+    public KernelProxyMaker withClient(Host host) {
+        clients.add(host);
+        return this;
     }
 
     public KernelNet net() {
@@ -38,11 +48,22 @@ public final class KernelProxyMaker implements ProxyMaker {
         Host host = net.hosts().stream().filter(h -> h.address().equals(upstreamHost)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("-Dfaults=kernel: no host of " + net + " has the address "
                         + upstreamHost + " (link " + name + ")"));
-        return new KernelLink(name, net, host, upstreamPort, h -> List.of(net.gatewayAddress()));
+        return new KernelLink(name, net, host, upstreamPort, this::clientsOf);
     }
 
+    /** Who reaches a host as a client: the gateway, and for a node every client host (a pooler, a router). */
+    private List<String> clientsOf(Host host) {
+        if (clients.contains(host)) {
+            return List.of(net.gatewayAddress());
+        }
+        List<String> out = new java.util.ArrayList<>(List.of(net.gatewayAddress()));
+        clients.stream().map(Host::address).forEach(out::add);
+        return out;
+    }
+
+    /** The other nodes (a replication link's peers). */
     private List<String> othersThan(Host host) {
-        return net.hosts().stream().filter(h -> h != host).map(Host::address).toList();
+        return net.hosts().stream().filter(h -> h != host && !clients.contains(h)).map(Host::address).toList();
     }
 
     /** A kernel link is reached at the host's own address; the VIP proxy where it listens on loopback. */
