@@ -89,3 +89,20 @@ Feature: Database Failover
     Then writes continue on the new primary
     And no acknowledged write exists only on the old primary
     And the gateway sent no write to the old primary after the promotion
+
+  # Where an HA manager keeps the cluster (Patroni), the split brain above cannot arise by its design: a primary that
+  # loses the HA manager's store stops taking writes before the lock it held runs out, and only then is the standby
+  # elected. This case holds it to that promise in a real network partition: the primary is cut off from every other
+  # host (the standby, the HA manager's store, the router, the gateway), and at no moment may both nodes take writes.
+  @FO-03 @failover @beyond-the-plan
+  Scenario: FO-03 An isolated primary is fenced by the HA manager
+    Given an HA manager keeps the cluster
+    And the gateway is running with PostgreSQL
+    And the standby replicates with asynchronous replication
+    And background traffic flows through the gateway
+    When the primary is cut off from the rest of the cluster
+    Then the old primary stops taking writes before the standby takes over
+    And writes resume on the new primary within the RTO deadline
+    When the partition heals
+    Then no acknowledged write was lost where asynchronous replication promises it
+    And no write that failed was applied

@@ -96,6 +96,20 @@ public final class LabNetwork implements AutoCloseable {
         return p;
     }
 
+    /** Why a node cannot be cut off from the rest of the lab with this fault engine, if it cannot. */
+    public java.util.Optional<String> whyNoIsolation() {
+        return maker.whyNoIsolation();
+    }
+
+    /**
+     * The node cut off from every other host of the lab and from the gateway (true), or back (false).
+     *
+     * @return what stands now, in the fault engine's words
+     */
+    public List<String> setIsolated(DbNode node, boolean isolated) {
+        return maker.setIsolated(node.host(), isolated);
+    }
+
     /** Every replication link, whichever node leads. */
     public List<FaultProxy> replicationLinks() {
         List<FaultProxy> out = new ArrayList<>(replicationInto.values());

@@ -21,6 +21,25 @@ public interface ProxyMaker extends AutoCloseable {
         return InetSocketAddress.createUnresolved(hostAlias, proxy.listenPort());
     }
 
+    /**
+     * Why this engine cannot cut a host off from every other host of the lab (a real network partition of one node, its
+     * HA manager's links included), if it cannot: a proxy stands only on the database's links.
+     */
+    default java.util.Optional<String> whyNoIsolation() {
+        return java.util.Optional.of("a fault proxy stands only on the database's own links, not between the cluster's hosts "
+                + "and its HA manager's store; -Dfaults=kernel cuts a host off");
+    }
+
+    /**
+     * Cuts the host at that address off from every other host of the lab and from the gateway, both directions, open
+     * connections included (the suite's own look at the database keeps its path); false heals it.
+     *
+     * @return what now stands, in the engine's own words (for the evidence)
+     */
+    default java.util.List<String> setIsolated(String address, boolean isolated) {
+        throw new UnsupportedOperationException(whyNoIsolation().orElse("this engine cannot isolate a host"));
+    }
+
     /** What makes the proxies, for the run context. */
     default String describe() {
         return "in-JVM fault proxy (Toxiproxy's toxics and semantics)";

@@ -62,6 +62,29 @@ public interface DbCluster extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /** The HA manager that keeps this cluster (elects a primary, fences a lost one), in one line, if one does. */
+    default java.util.Optional<String> haManager() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The lab defect {@code ha-manager-hangs}: from now on, a node cut off from the rest of the cluster has its HA manager
+     * hang (what an HA manager's watchdog guards against), so it cannot fence its own server.
+     */
+    default void haManagerHangsWhenCutOff() {
+        throw new UnsupportedOperationException("no HA manager keeps this lab (-Dtopology=patroni has one)");
+    }
+
+    /** Whether the lab defect {@code ha-manager-hangs} is on. */
+    default boolean haManagerHangs() {
+        return false;
+    }
+
+    /** The HA manager of the node hangs (true) or goes on (false). */
+    default void setHaManagerFrozen(DbNode node, boolean frozen) {
+        throw new UnsupportedOperationException("no HA manager keeps this lab");
+    }
+
     /** One line for reports: nodes, roles, replication mode. */
     String topology();
 

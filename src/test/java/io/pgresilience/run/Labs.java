@@ -49,7 +49,7 @@ public final class Labs {
     public static final List<String> FAULT_ENGINES = List.of("in-jvm", "toxiproxy", "kernel");
 
     /** The topologies whose hosts kernel faults place in network namespaces. */
-    static final List<Deployment> KERNEL_TOPOLOGIES = List.of(Deployment.DIRECT, Deployment.PGBOUNCER);
+    static final List<Deployment> KERNEL_TOPOLOGIES = List.of(Deployment.DIRECT, Deployment.PGBOUNCER, Deployment.PATRONI);
 
     /** The fault engine named, checked before anything starts: known, and for kernel faults possible here. */
     static void checkFaults(Settings settings) {
@@ -86,17 +86,47 @@ public final class Labs {
      * proxies in front of the nodes, and HAProxy routing to the leader through them.
      */
     private static Lab patroni(Settings settings, LabDirectory directory, Deadlines deadlines, PgBinaries bin, OsUser user) {
-        LabNetwork network = LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines));
+        return patroni(settings, directory, deadlines, bin, user, LabNetwork.onLoopback(proxyMaker(settings, directory, deadlines)),
+                name -> null);
+    }
+
+    /**
+     * The Patroni topology with kernel faults: etcd, each node (Patroni with its PostgreSQL) and HAProxy each a host of
+     * its own; the gateway reaches HAProxy, HAProxy the nodes, the nodes etcd and each other, across real links.
+     */
+    private static Lab kernelPatroni(Settings settings, LabDirectory directory, Deadlines deadlines, PgBinaries bin, OsUser user) {
+        KernelNet net = KernelNet.create();
+        LabNetwork network;
+        KernelProxyMaker maker;
+        try {
+            for (String node : List.of("node1", "node2")) {
+                net.addHost(node);
+            }
+            maker = new KernelProxyMaker(net).withService(net.addHost("etcd")).withClient(net.addHost("haproxy"));
+            network = LabNetwork.onLoopback(maker);
+        } catch (RuntimeException | Error e) {
+            net.close();
+            throw e;
+        }
+        return patroni(settings, directory, deadlines, bin, user, network, name -> place(net, net.host(name)));
+    }
+
+    private static Lab patroni(Settings settings, LabDirectory directory, Deadlines deadlines, PgBinaries bin, OsUser user,
+                               LabNetwork network, java.util.function.Function<String, NetworkPlace> placeOf) {
         try {
             PatroniCluster cluster = PatroniCluster.start(directory, bin, user, deadlines, settings.withPrefix("patroni."),
-                    settings.millis("deadline.ha-settle-ms"), (node, port) -> network.replicationEntryTo(node, "127.0.0.1", port));
+                    settings.millis("deadline.ha-settle-ms"), (node, port) -> {
+                        NetworkPlace place = placeOf.apply(node);
+                        return network.replicationEntryTo(node, place == null ? "127.0.0.1" : place.address(), port);
+                    }, placeOf);
             try {
                 network.inFrontOf(cluster);
                 List<HAProxy.Backend> backends = cluster.nodes().stream().map(n -> {
                     var link = network.proxyFor(n);
                     return new HAProxy.Backend(n.name(), link.listenHost(), link.listenPort(), cluster.restPortOf(n));
                 }).toList();
-                network.behind(HAProxy.start(directory, user, deadlines, settings.withPrefix("haproxy."), backends), cluster.primary());
+                network.behind(HAProxy.start(directory, user, deadlines, settings.withPrefix("haproxy."), backends,
+                        placeOf.apply("haproxy")), cluster.primary());
             } catch (RuntimeException | Error e) {
                 cluster.close();
                 throw e;
@@ -218,7 +248,8 @@ public final class Labs {
         if (deployment == Deployment.PATRONI) {
             PatroniCluster.requirePrograms();
             HAProxy.locate();
-            return patroni(settings, directory, deadlines, bin, user);
+            return settings.text("faults").equals("kernel") ? kernelPatroni(settings, directory, deadlines, bin, user)
+                    : patroni(settings, directory, deadlines, bin, user);
         }
         if (settings.text("faults").equals("kernel")) {
             return kernel(settings, directory, deadlines, deployment, bin, user);

@@ -175,7 +175,14 @@ public final class Run implements AutoCloseable {
                 case "" -> { }
                 case "synchronous-commit-local" -> cluster.primary().execute(cluster.database(),
                         "ALTER ROLE " + cluster.gatewayRole() + " SET synchronous_commit = local");
-                default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local)");
+                case "ha-manager-hangs" -> {
+                    try {
+                        cluster.haManagerHangsWhenCutOff();
+                    } catch (UnsupportedOperationException e) {
+                        throw new LabException("lab defect ha-manager-hangs: " + e.getMessage());
+                    }
+                }
+                default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local, ha-manager-hangs)");
             }
         }
     }

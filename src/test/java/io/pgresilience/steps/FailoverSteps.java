@@ -474,6 +474,81 @@ public class FailoverSteps {
         assertThat("writes reported failed that were applied anyway (ghosts)", v.ghosts(), is(empty()));
     }
 
+    // --- FO-03 under an HA manager: the isolated primary is fenced by the HA manager itself --------------------------
+
+    @Given("an HA manager keeps the cluster")
+    public void anHaManagerKeepsTheCluster() {
+        String manager = lab.cluster().haManager().orElseThrow(() -> new TestAbortedException("not run in this deployment: "
+                + "no HA manager keeps this lab's cluster (-Dtopology=patroni has Patroni); \"FO-03 Split brain\" is this "
+                + "deployment's case"));
+        lab.network().whyNoIsolation().ifPresent(why -> {
+            throw new TestAbortedException("not run with this fault engine: " + why);
+        });
+        gateway.evidence().note("HA manager", manager);
+    }
+
+    @When("the primary is cut off from the rest of the cluster")
+    public void thePrimaryIsCutOffFromTheRestOfTheCluster() {
+        lab.rememberPrimary(lab.primary());
+        newPrimary = lab.standby();
+        faults.isolate(lab.oldPrimary());
+    }
+
+    /**
+     * Polls both nodes through the suite's own path (the cut leaves it open) until the standby takes writes: the new
+     * primary first, then the old one, so that "both writable" in one poll means both at once (a promoted node stays
+     * writable). The old primary must have stopped taking writes before the new one started.
+     */
+    @Then("the old primary stops taking writes before the standby takes over")
+    public void theOldPrimaryStopsTakingWritesBeforeTheStandbyTakesOver() {
+        History h = gateway.evidence().history();
+        long cut = h.first(History.FAULT).orElseThrow();
+        DbNode old = lab.oldPrimary();
+        Duration within = gateway.settings().millis("deadline.lab-ms");
+        long[] oldLastWritable = {-1};
+        long[] bothAt = {-1};
+        Boolean tookOver = Wait.until(newPrimary.name() + " takes writes", within, gateway.bounds().poll(), () -> {
+            boolean fresh = writable(newPrimary);
+            boolean stale = writable(old);
+            long now = h.now();
+            if (stale) {
+                oldLastWritable[0] = now;
+            }
+            if (fresh && stale && bothAt[0] < 0) {
+                bothAt[0] = now;
+            }
+            return fresh;
+        }, Boolean.TRUE::equals, false);
+        String oldSays = old.log().lines().filter(l -> l.contains("demot")).reduce((a, b) -> b).map(String::strip)
+                .orElse("no demotion in its log");
+        gateway.evidence().note("the old primary " + old.name() + " last took writes", oldLastWritable[0] < 0
+                ? "never after the cut" : "+" + (oldLastWritable[0] - cut) + " ms after the cut (" + oldSays + ")");
+        if (!Boolean.TRUE.equals(tookOver)) {
+            throw new AssertionError("the HA manager did not make " + newPrimary.name() + " take writes within " + within.toMillis()
+                    + " ms of the cut; the old primary " + old.name() + (writable(old) ? " still takes writes" : " takes none"));
+        }
+        long tookAt = h.now();
+        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " takes writes, +" + (tookAt - cut) + " ms after the cut, "
+                + newPrimary.howPromoted());
+        followThePrimary();
+        gateway.evidence().heal("a new primary accepts writes");
+        boolean stillWritable = writable(old);
+        if (stillWritable && bothAt[0] < 0) {
+            bothAt[0] = h.now();
+        }
+        assertThat("moments after the cut (ms) when both " + old.name() + " and " + newPrimary.name() + " took writes (split brain: "
+                + "the isolated primary was not fenced; " + oldSays + ")", bothAt[0] < 0 ? "none" : "+" + (bothAt[0] - cut), is("none"));
+    }
+
+    /** Whether the node takes writes now (a server that does not answer takes none). */
+    private static boolean writable(DbNode node) {
+        try {
+            return !node.isInRecovery();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private Set<String> onlyOnOldPrimary() {
         String prefix = gateway.workload().prefix() + "-";
         Set<String> old = new TreeSet<>(lab.gatewaySessionsOn(lab.oldPrimary()).namesWithPrefix(gateway.target().profile().serversTable(), prefix).keySet());

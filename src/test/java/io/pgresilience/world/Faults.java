@@ -145,7 +145,40 @@ public final class Faults {
     }
 
     public void healPartition() {
-        heal("partition removal", this::removePartitions);
+        heal("partition removal", () -> {
+            removePartitions();
+            healIsolation();
+        });
+    }
+
+    private final List<DbNode> isolated = new ArrayList<>();
+
+    /**
+     * The node cut off from every other host of the lab — the other nodes, the HA manager's store, the router in front
+     * of it, the gateway — both directions, open connections included (a real network partition of one host). With the
+     * lab defect {@code ha-manager-hangs}, the node's HA manager hangs at the same moment.
+     */
+    public void isolate(DbNode node) {
+        session.network().whyNoIsolation().ifPresent(why -> {
+            throw new org.opentest4j.TestAbortedException("not run with this fault engine: " + why);
+        });
+        onEnd("the isolation of " + node.name() + " healed", this::healIsolation);
+        isolated.add(node);
+        List<String> made = session.network().setIsolated(node, true);
+        evidence.outage(node.name() + " cut off from every other host of the lab and from the gateway");
+        made.forEach(line -> evidence.event("kernel", line));
+        if (session.cluster().haManagerHangs()) {
+            session.cluster().setHaManagerFrozen(node, true);
+            onEnd("the HA manager of " + node.name() + " thawed", () -> session.cluster().setHaManagerFrozen(node, false));
+            evidence.event("lab defect", "the HA manager of " + node.name() + " hangs (ha-manager-hangs)");
+        }
+    }
+
+    private void healIsolation() {
+        for (DbNode node : List.copyOf(isolated)) {
+            session.network().setIsolated(node, false);
+            isolated.remove(node);
+        }
     }
 
     private void removePartitions() {

@@ -31,7 +31,8 @@ public final class Host {
     private enum Kind {
         PARTITIONED("partitioned", "partition, open connections included"),
         RESETTING("resetting", "every TCP packet reset"),
-        REFUSING("refusing", "new connections refused");
+        REFUSING("refusing", "new connections refused"),
+        PARTITIONED_PORT("partitioned_port", "partition of that port, open connections included");
 
         final String set;
         final String meaning;
@@ -59,15 +60,18 @@ public final class Host {
                 "  set partitioned { type ipv4_addr; }",
                 "  set resetting { type ipv4_addr; }",
                 "  set refusing { type ipv4_addr; }",
+                "  set partitioned_port { type ipv4_addr . inet_service; }",
                 "  chain input {",
                 "    type filter hook input priority 0; policy accept;",
                 "    ip saddr @partitioned drop",
+                "    ip saddr . tcp dport @partitioned_port drop",
                 "    ip saddr @resetting meta l4proto tcp reject with tcp reset",
                 "    ip saddr @refusing " + syn + " reject with tcp reset",
                 "  }",
                 "  chain output {",
                 "    type filter hook output priority 0; policy accept;",
                 "    ip daddr @partitioned drop",
+                "    ip daddr . tcp sport @partitioned_port drop",
                 // not the resets this host's input rule sends: rejected here they would never leave
                 "    ip daddr @resetting tcp flags & rst == 0 reject with tcp reset",
                 "    ip daddr @refusing " + syn + " reject with tcp reset",
@@ -107,8 +111,37 @@ public final class Host {
         return set(Kind.PARTITIONED, peer, partitioned);
     }
 
+    /** {@link #setPartitionedFrom(String, boolean)} for several peers at once: one change of the kernel's rules. */
+    public synchronized Host setPartitionedFrom(java.util.Collection<String> peers, boolean partitioned) {
+        peers.forEach(this::requireAddress);
+        Set<String> present = elements(Kind.PARTITIONED);
+        List<String> change = peers.stream().filter(p -> present.contains(p) != partitioned).distinct().toList();
+        if (!change.isEmpty()) {
+            Ip.nft(namespace, (partitioned ? "" : "undo ") + "partitioned " + change + " on " + name, partitioned ? "add" : "delete",
+                    "element", "inet", TABLE, Kind.PARTITIONED.set, "{ " + String.join(", ", change) + " }");
+        }
+        return this;
+    }
+
     public Host setPartitionedFrom(Host peer, boolean partitioned) {
         return setPartitionedFrom(peer.address(), partitioned);
+    }
+
+    /**
+     * Drops every packet between the peer and this host's TCP port, both directions, open connections included, and
+     * leaves the rest of their traffic alone (a service's link cut, the hosts still reach each other otherwise: a
+     * replication link broken while the HA managers still talk); false heals it.
+     */
+    public Host setPartitionedFrom(String peer, int port, boolean partitioned) {
+        requireAddress(peer);
+        if (port <= 0 || port > 65535) {
+            throw new LabException("kernel fault on " + name + ": port " + port + " is not a TCP port");
+        }
+        return set(Kind.PARTITIONED_PORT, peer + " . " + port, partitioned);
+    }
+
+    public boolean isPartitionedFrom(String peer, int port) {
+        return elements(Kind.PARTITIONED_PORT).contains(peer + " . " + port);
     }
 
     /** Answers every TCP packet between this host and the peer with a reset; false undoes it. */
@@ -195,7 +228,9 @@ public final class Host {
             String out = verdict(rules, "output", k);
             String verdicts = in.equals(out) ? in + " (in and out)" : in + " (in), " + out + " (out)";
             for (String peer : peers) {
-                said.add("kernel: nftables " + verdicts + " between " + name + " (" + address + ") and " + peer + ": " + k.meaning);
+                String[] peerPort = peer.split(" \\. ");
+                String here = peerPort.length == 2 ? address + ":" + peerPort[1] : address;
+                said.add("kernel: nftables " + verdicts + " between " + name + " (" + here + ") and " + peerPort[0] + ": " + k.meaning);
             }
         }
         return said;
@@ -231,7 +266,7 @@ public final class Host {
     }
 
     private synchronized Host set(Kind kind, String peer, boolean on) {
-        requireAddress(peer);
+        requireAddress(peer.split(" \\. ")[0]);
         boolean present = elements(kind).contains(peer);
         if (on && !present) {
             Ip.nft(namespace, kind.set + " " + peer + " on " + name, "add", "element", "inet", TABLE, kind.set, "{ " + peer + " }");

@@ -29,12 +29,23 @@ public final class KernelLink implements FaultProxy {
     private volatile Host host;
     private volatile int port;
     private volatile boolean enabled = true;
+    private final boolean portScoped;
 
     /**
      * @param peersOf who is on the other side of the path, given the host it leads to
      * @param host the host it leads to (null until {@link #upstream} names one)
      */
     KernelLink(String name, KernelNet net, Host host, int port, Function<Host, List<String>> peersOf) {
+        this(name, net, host, port, peersOf, false);
+    }
+
+    /**
+     * @param portScoped whether its blackhole cuts only the path to the host's port (the peers still reach the host's
+     *                   other services: a replication link broken while the HA managers still talk to each other, as
+     *                   a proxy on the replication port cuts it), or every packet between the peers and the host
+     */
+    KernelLink(String name, KernelNet net, Host host, int port, Function<Host, List<String>> peersOf, boolean portScoped) {
+        this.portScoped = portScoped;
         this.name = name;
         this.net = net;
         this.host = host;
@@ -121,7 +132,7 @@ public final class KernelLink implements FaultProxy {
                     throw new UnsupportedOperationException("the kernel fault engine makes a blackhole at once, not after "
                             + toxic.attribute("timeout") + " ms");
                 }
-                peers().forEach(p -> host.setPartitionedFrom(p, true));
+                peers().forEach(p -> partition(p, true));
             }
             case RESET_PEER -> {
                 for (String p : peers()) {
@@ -140,8 +151,16 @@ public final class KernelLink implements FaultProxy {
         boolean partitioned = toxics.stream().anyMatch(t -> t.type() == ToxicType.TIMEOUT);
         boolean resetting = toxics.stream().anyMatch(t -> t.type() == ToxicType.RESET_PEER);
         for (String p : peers()) {
-            host.setPartitionedFrom(p, partitioned);
+            partition(p, partitioned);
             host.setResetting(p, resetting);
+        }
+    }
+
+    private void partition(String peer, boolean on) {
+        if (portScoped) {
+            host.setPartitionedFrom(peer, port, on);
+        } else {
+            host.setPartitionedFrom(peer, on);
         }
     }
 
@@ -154,7 +173,7 @@ public final class KernelLink implements FaultProxy {
     public synchronized void reset() {
         toxics.clear();
         for (String p : peers()) {
-            host.setPartitionedFrom(p, false);
+            partition(p, false);
             host.setResetting(p, false);
             host.setRefusing(p, false);
         }

@@ -147,6 +147,18 @@ class KernelNetTest {
         net.heal();
         assertThat(net.faults()).isEmpty();
         assertThat(connects(net.gatewayAddress(), db, 1_000)).isTrue();
+
+        // A port's partition cuts that port alone: the same peer still reaches the host's other services.
+        db.setPartitionedFrom(net.gatewayAddress(), 7001, true);
+        assertThat(db.faults()).containsExactly("kernel: nftables drop (in and out) between db (" + db.address() + ":7001) and "
+                + net.gatewayAddress() + ": partition of that port, open connections included");
+        assertThat(connects(net.gatewayAddress(), db, 1_000)).as("the gateway connects to another port").isTrue();
+        db.setPartitionedFrom(net.gatewayAddress(), 7000, true);
+        assertThat(db.isPartitionedFrom(net.gatewayAddress(), 7000)).isTrue();
+        assertThat(connects(net.gatewayAddress(), db, 500)).as("the gateway connects across the port's partition").isFalse();
+        db.setPartitionedFrom(net.gatewayAddress(), 7000, false).setPartitionedFrom(net.gatewayAddress(), 7001, false);
+        assertThat(net.faults()).isEmpty();
+        assertThat(connects(net.gatewayAddress(), db, 1_000)).isTrue();
     }
 
     @Test

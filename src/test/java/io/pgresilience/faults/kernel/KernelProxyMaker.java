@@ -16,6 +16,7 @@ public final class KernelProxyMaker implements ProxyMaker {
 
     private final KernelNet net;
     private final java.util.Set<Host> clients = new java.util.concurrent.CopyOnWriteArraySet<>();
+    private final java.util.Set<Host> services = new java.util.concurrent.CopyOnWriteArraySet<>();
 
     public KernelProxyMaker(KernelNet net) {
         this.net = net;
@@ -48,7 +49,21 @@ public final class KernelProxyMaker implements ProxyMaker {
         Host host = net.hosts().stream().filter(h -> h.address().equals(upstreamHost)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("-Dfaults=kernel: no host of " + net + " has the address "
                         + upstreamHost + " (link " + name + ")"));
+        if (name.startsWith("replication-to-")) {
+            // Into one node (Patroni's connect_address): the other nodes stream from it. Its cut is the replication
+            // port's alone: the nodes' HA managers still reach each other, as when a proxy on that port cuts it.
+            return new KernelLink(name, net, host, upstreamPort, this::othersThan, true);
+        }
         return new KernelLink(name, net, host, upstreamPort, this::clientsOf);
+    }
+
+    /**
+     * A host of the cluster's own services (etcd, the HA manager's store): no link of the gateway's leads there, and a
+     * fault on a node's link leaves it alone, as the proxies do; {@link Host#setPartitionedFrom} cuts it on purpose.
+     */
+    public KernelProxyMaker withService(Host host) {
+        services.add(host);
+        return this;
     }
 
     /** Who reaches a host as a client: the gateway, and for a node every client host (a pooler, a router). */
@@ -61,9 +76,31 @@ public final class KernelProxyMaker implements ProxyMaker {
         return out;
     }
 
+    @Override
+    public java.util.Optional<String> whyNoIsolation() {
+        return java.util.Optional.empty();
+    }
+
+    /** Every packet between the host and every other host of the net (and the gateway) dropped; the observer's path stays. */
+    @Override
+    public synchronized List<String> setIsolated(String address, boolean isolated) {
+        Host host = net.hosts().stream().filter(h -> h.address().equals(address)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("-Dfaults=kernel: no host of " + net + " has the address " + address));
+        List<String> peers = new java.util.ArrayList<>();
+        net.hosts().stream().filter(other -> other != host).forEach(other -> peers.add(other.address()));
+        peers.add(net.gatewayAddress());
+        host.setPartitionedFrom(peers, isolated);
+        return host.faults();
+    }
+
     /** The other nodes (a replication link's peers). */
     private List<String> othersThan(Host host) {
-        return net.hosts().stream().filter(h -> h != host && !clients.contains(h)).map(Host::address).toList();
+        return nodes().stream().filter(h -> h != host).map(Host::address).toList();
+    }
+
+    /** The database nodes: every host that is neither a client nor a service. */
+    public List<Host> nodes() {
+        return net.hosts().stream().filter(h -> !clients.contains(h) && !services.contains(h)).toList();
     }
 
     /** A kernel link is reached at the host's own address; the VIP proxy where it listens on loopback. */

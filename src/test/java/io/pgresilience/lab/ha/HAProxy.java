@@ -2,6 +2,7 @@ package io.pgresilience.lab.ha;
 
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.lab.Pooler;
 import io.pgresilience.support.Command;
 import io.pgresilience.support.LabException;
@@ -40,8 +41,11 @@ public final class HAProxy implements Pooler {
     private final Map<String, String> settings;
     private final String version;
     private final Deadlines deadlines;
+    private final NetworkPlace place;
 
-    private HAProxy(LabProcess process, Path socket, int port, Map<String, String> settings, String version, Deadlines deadlines) {
+    private HAProxy(LabProcess process, Path socket, int port, Map<String, String> settings, String version, Deadlines deadlines,
+                    NetworkPlace place) {
+        this.place = place;
         this.process = process;
         this.socket = socket;
         this.port = port;
@@ -57,11 +61,20 @@ public final class HAProxy implements Pooler {
     /** @param checks the health check's timings (inter, fall, rise, …), as the run configures them */
     public static HAProxy start(LabDirectory directory, OsUser user, Deadlines deadlines, Map<String, String> checks,
                                 List<Backend> backends) {
+        return start(directory, user, deadlines, checks, backends, null);
+    }
+
+    /**
+     * @param place a host of its own (kernel faults: it listens on the host's address; its admin socket is a file, out of
+     *              reach of any network fault), or null for this host's loopback
+     */
+    public static HAProxy start(LabDirectory directory, OsUser user, Deadlines deadlines, Map<String, String> checks,
+                                List<Backend> backends, NetworkPlace place) {
         Path binary = locate();
         String version = Command.of(binary.toString(), "-v").run().output().lines().findFirst().orElse("HAProxy").strip()
                 .replaceFirst(" - https?://.*", "").replaceFirst("version ", "");
         Path dir = directory.path().resolve("haproxy");
-        int port = Ports.free();
+        int port = place == null ? Ports.free() : 5000;
         Path socket = dir.resolve("admin.sock");
         String defaultServer = checks.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(" "));
         StringBuilder cfg = new StringBuilder("""
@@ -76,11 +89,11 @@ public final class HAProxy implements Pooler {
                     timeout server 1h
                     timeout check 1s
                 listen primary
-                    bind 127.0.0.1:%d
+                    bind %s:%d
                     option httpchk GET /primary
                     http-check expect status 200
                     default-server %s on-marked-down shutdown-sessions
-                """.formatted(socket, port, defaultServer));
+                """.formatted(socket, place == null ? "127.0.0.1" : place.address(), port, defaultServer));
         for (Backend b : backends) {
             cfg.append("    server ").append(b.name()).append(' ').append(b.host()).append(':').append(b.port())
                     .append(" maxconn 100 check port ").append(b.checkPort()).append('\n');
@@ -93,8 +106,8 @@ public final class HAProxy implements Pooler {
             throw new LabException("cannot write HAProxy's configuration in " + dir + ": " + e.getMessage(), e);
         }
         LabProcess p = new LabProcess("haproxy", List.of(binary.toString(), "-db", "-f", dir.resolve("haproxy.cfg").toString()),
-                dir.resolve("haproxy.log"), directory, user).start();
-        HAProxy h = new HAProxy(p, socket, port, new LinkedHashMap<>(checks), version, deadlines);
+                dir.resolve("haproxy.log"), directory, user, place).start();
+        HAProxy h = new HAProxy(p, socket, port, new LinkedHashMap<>(checks), version, deadlines, place);
         try {
             Wait.until("HAProxy answers on its admin socket", deadlines.operation(), deadlines.poll(), () -> {
                 p.checkAlive("starting");
@@ -150,7 +163,7 @@ public final class HAProxy implements Pooler {
 
     @Override
     public String host() {
-        return "127.0.0.1";
+        return place == null ? "127.0.0.1" : place.address();
     }
 
     @Override
@@ -179,7 +192,8 @@ public final class HAProxy implements Pooler {
 
     @Override
     public String describe() {
-        return version + " routing to Patroni's leader (option httpchk GET /primary, on-marked-down shutdown-sessions)";
+        return version + " routing to Patroni's leader (option httpchk GET /primary, on-marked-down shutdown-sessions)"
+                + (place == null ? "" : ", on " + place.describe());
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.pgresilience.lab.ha;
 
 import io.pgresilience.lab.LabDirectory;
 import io.pgresilience.lab.Leftovers;
+import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.support.LabException;
 import io.pgresilience.support.OsUser;
 import java.io.IOException;
@@ -22,9 +23,16 @@ final class LabProcess {
     private final Path log;
     private final LabDirectory directory;
     private final OsUser user;
+    private final NetworkPlace place;
     private Process process;
 
     LabProcess(String name, List<String> argv, Path log, LabDirectory directory, OsUser user) {
+        this(name, argv, log, directory, user, null);
+    }
+
+    /** @param place the host it runs on (a network namespace of its own), or null for this host */
+    LabProcess(String name, List<String> argv, Path log, LabDirectory directory, OsUser user, NetworkPlace place) {
+        this.place = place;
         this.name = name;
         this.argv = argv;
         this.log = log;
@@ -51,7 +59,8 @@ final class LabProcess {
                 Files.createFile(log);
             }
             user.own(log.getParent());
-            ProcessBuilder pb = new ProcessBuilder(user.wrap(argv)).redirectErrorStream(true)
+            List<String> command = user.wrap(argv);
+            ProcessBuilder pb = new ProcessBuilder(place == null ? command : place.enter(command)).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             io.pgresilience.support.CleanEnvironment.scrub(pb.environment()); // Patroni's libpq must not read the shell's PG*
             process = pb.start();
@@ -87,9 +96,28 @@ final class LabProcess {
         return log;
     }
 
+    /**
+     * Freezes (SIGSTOP) or thaws (SIGCONT) the program itself, not the children it started (Patroni's PostgreSQL keeps
+     * running): a hung process, as a watchdog guards against. The program is the deepest process of the wrappers
+     * (ip netns exec, runuser) whose command line names it.
+     */
+    void setFrozen(boolean frozen, String program) {
+        if (process == null || !process.isAlive()) {
+            throw new LabException(name + " does not run: cannot " + (frozen ? "freeze" : "thaw") + " it");
+        }
+        ProcessHandle target = java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()), process.toHandle().descendants())
+                .filter(h -> h.info().commandLine().map(c -> c.contains(program) && !c.contains("postgres:")).orElse(false))
+                .reduce((a, b) -> b).orElseThrow(() -> new LabException("no process of " + name + " runs " + program));
+        io.pgresilience.support.Command.of("kill", frozen ? "-STOP" : "-CONT", Long.toString(target.pid()))
+                .check((frozen ? "freezing " : "thawing ") + name);
+    }
+
     /** Stops the process tree; keeps the log. */
     void stop() {
         if (process != null) {
+            // a frozen process would not take its SIGTERM
+            process.toHandle().descendants().forEach(h -> io.pgresilience.support.Command.of("kill", "-CONT",
+                    Long.toString(h.pid())).run());
             Leftovers.killTree(process.toHandle());
             directory.forgetProcess(name);
         }

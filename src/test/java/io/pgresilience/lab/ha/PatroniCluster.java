@@ -4,6 +4,7 @@ import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.EmbeddedCluster;
 import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.ReplicatedCluster;
 import io.pgresilience.lab.ReplicationRoute;
@@ -72,16 +73,29 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
     public static PatroniCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
                                        Map<String, String> patroniSettings, java.time.Duration settle,
                                        BiFunction<String, Integer, InetSocketAddress> replicationEntry) {
+        return start(dir, bin, user, deadlines, patroniSettings, settle, replicationEntry, name -> null);
+    }
+
+    /**
+     * @param placeOf where each part lives (etcd, node1, node2): a host of its own (kernel faults), or null for this
+     *                host's loopback
+     */
+    public static PatroniCluster start(LabDirectory dir, PgBinaries bin, OsUser user, Deadlines deadlines,
+                                       Map<String, String> patroniSettings, java.time.Duration settle,
+                                       BiFunction<String, Integer, InetSocketAddress> replicationEntry,
+                                       java.util.function.Function<String, NetworkPlace> placeOf) {
         String patroniVersion = Command.of(locate().toString(), "--version").run().output().strip();
-        Etcd etcd = Etcd.start(dir, user, deadlines);
+        Etcd etcd = Etcd.start(dir, user, deadlines, placeOf.apply("etcd"));
         List<PatroniNode> nodes = new ArrayList<>();
         String superPassword = EmbeddedCluster.newSecret();
         String replPassword = EmbeddedCluster.newSecret();
         PatroniCluster cluster = null;
         try {
             for (String name : List.of("node1", "node2")) {
-                int port = Ports.free();
-                nodes.add(new PatroniNode(name, port, Ports.free(), dir.nodes().resolve(name), bin, user, superPassword, deadlines, dir));
+                NetworkPlace place = placeOf.apply(name);
+                int port = place == null ? Ports.free() : 5432;
+                int rest = place == null ? Ports.free() : 8008;
+                nodes.add(new PatroniNode(name, port, rest, dir.nodes().resolve(name), bin, user, superPassword, deadlines, dir, place));
             }
             cluster = new PatroniCluster(nodes, etcd, EmbeddedCluster.newSecret(), superPassword, replPassword, bin.version(),
                     patroniVersion, patroniSettings, deadlines, settle);
@@ -125,8 +139,8 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
                 log:
                   level: INFO
                 restapi:
-                  listen: 127.0.0.1:%d
-                  connect_address: 127.0.0.1:%d
+                  listen: %s:%d
+                  connect_address: %s:%d
                 etcd3:
                   hosts: %s
                 bootstrap:
@@ -148,7 +162,7 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
                     - wal-segsize: "1"
                     - no-sync
                 postgresql:
-                  listen: 127.0.0.1:%d
+                  listen: %s:%d
                   connect_address: %s:%d
                   data_dir: %s
                   bin_dir: %s
@@ -179,10 +193,14 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
                   pg_hba:
                     - host all all 127.0.0.1/32 scram-sha-256
                     - host replication all 127.0.0.1/32 scram-sha-256
-                """.formatted(scope, node.name(), node.restPort(), node.restPort(), etcdAddress, dcs, node.port(),
+                %s""".formatted(scope, node.name(), node.host(), node.restPort(), node.host(), node.restPort(), etcdAddress, dcs,
+                node.place() == null ? "127.0.0.1" : "127.0.0.1," + node.host(), node.port(),
                 connectAddress.getHostString(), connectAddress.getPort(), node.data(), binDir,
                 node.data().getParent().resolve("pgpass"), PatroniNode.SUPERUSER, superuserPassword, replicationPassword,
-                PatroniNode.SUPERUSER, superuserPassword);
+                PatroniNode.SUPERUSER, superuserPassword, node.place() == null ? "" : """
+                    - host all all %1$s scram-sha-256
+                    - host replication all %1$s scram-sha-256
+                """.formatted(node.place().network()));
     }
 
     /** Patroni runs on every node and is not paused: whatever a scenario did, the HA manager is back in charge. */
@@ -274,7 +292,31 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
     public Optional<String> whyNoSplitBrain() {
         return Optional.of("Patroni keeps one leader: it promotes no standby while the old primary holds the leader lock in "
                 + "etcd, and a primary that loses etcd demotes itself (Patroni's own fencing), so the two writable nodes this "
-                + "case needs cannot arise");
+                + "case needs cannot arise; \"FO-03 An isolated primary is fenced by the HA manager\" judges that promise "
+                + "(-Dfaults=kernel)");
+    }
+
+    @Override
+    public Optional<String> haManager() {
+        return Optional.of(patroniVersion + " (leader lock in " + etcd.version() + ", " + settings.entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")) + ")");
+    }
+
+    private volatile boolean hangs;
+
+    @Override
+    public void haManagerHangsWhenCutOff() {
+        hangs = true;
+    }
+
+    @Override
+    public boolean haManagerHangs() {
+        return hangs;
+    }
+
+    @Override
+    public void setHaManagerFrozen(DbNode node, boolean frozen) {
+        nodes.stream().filter(n -> n == node).findFirst().orElseThrow().setPatroniFrozen(frozen);
     }
 
     /** The Patroni REST port of a node of this cluster (HAProxy's health check). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgresilience.lab.Deadlines;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.lab.LabDirectory;
+import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.SqlVerbs;
 import io.pgresilience.lab.StopMode;
@@ -33,7 +34,6 @@ import java.util.Properties;
 public final class PatroniNode extends SqlVerbs {
 
     public static final String SUPERUSER = "postgres";
-    private static final String HOST = "127.0.0.1";
 
     private final String name;
     private final int port;
@@ -46,10 +46,15 @@ public final class PatroniNode extends SqlVerbs {
     private final String password;
     private final PatroniApi api;
     private final LabProcess patroni;
+    private final NetworkPlace place;
+    private final String host;
 
+    /** @param place the host it runs on (kernel faults: a network namespace with its own address), null for loopback */
     PatroniNode(String name, int port, int restPort, Path home, PgBinaries bin, OsUser user, String superuserPassword,
-                Deadlines deadlines, LabDirectory directory) {
+                Deadlines deadlines, LabDirectory directory, NetworkPlace place) {
         super(deadlines);
+        this.place = place;
+        this.host = place == null ? "127.0.0.1" : place.address();
         this.name = name;
         this.port = port;
         this.restPort = restPort;
@@ -59,9 +64,9 @@ public final class PatroniNode extends SqlVerbs {
         this.bin = bin;
         this.user = user;
         this.password = superuserPassword;
-        this.api = new PatroniApi(restPort, deadlines.operation());
+        this.api = new PatroniApi(host, restPort, deadlines.operation(), place == null ? null : place.observerSource());
         this.patroni = new LabProcess("patroni-" + name, List.of(PatroniCluster.locate().toString(), config.toString()),
-                home.resolve("patroni.log"), directory, user);
+                home.resolve("patroni.log"), directory, user, place);
     }
 
     /** Writes its patroni.yml; the passwords stay in the lab's directory (mode 0700, the lab user's), never in a log. */
@@ -106,7 +111,12 @@ public final class PatroniNode extends SqlVerbs {
 
     @Override
     public String host() {
-        return HOST;
+        return host;
+    }
+
+    /** Where it lives: a host of its own (kernel faults), or null for this host's loopback. */
+    NetworkPlace place() {
+        return place;
     }
 
     @Override
@@ -233,7 +243,7 @@ public final class PatroniNode extends SqlVerbs {
 
     @Override
     public Connection connect(String database) throws SQLException {
-        return superuserConnection(HOST, port, password, database);
+        return superuserConnection(host, port, password, database, place == null ? null : place.observerSource());
     }
 
     /** Patroni's log, with its PostgreSQL's own lines (Patroni passes the server's output through). */
@@ -251,6 +261,11 @@ public final class PatroniNode extends SqlVerbs {
     }
 
     /** Patroni first (it would restart the server), then the server, then its data. */
+    /** Patroni on this node hangs (true: SIGSTOP, its PostgreSQL keeps running) or goes on (false). */
+    void setPatroniFrozen(boolean frozen) {
+        patroni.setFrozen(frozen, "bin/patroni");
+    }
+
     void teardown() {
         patroni.close();
         if (Files.exists(data.resolve("postmaster.pid"))) {
@@ -266,11 +281,12 @@ public final class PatroniNode extends SqlVerbs {
         List<String> argv = new ArrayList<>();
         argv.add(bin.path(program));
         argv.addAll(List.of(args));
-        return Command.of(user.wrap(argv)).timeout(deadlines.operation().plusSeconds(10));
+        List<String> command = user.wrap(argv);
+        return Command.of(place == null ? command : place.enter(command)).timeout(deadlines.operation().plusSeconds(10));
     }
 
     @Override
     public String toString() {
-        return name + "@" + HOST + ":" + port;
+        return name + "@" + host + ":" + port;
     }
 }
