@@ -115,12 +115,14 @@ public final class Faults {
 
     /** A blackhole both ways (timeout=0): packets vanish, sockets stay open. */
     public void partition(DbNode node) {
-        evidence.outage("partition: timeout=0 upstream and downstream between gateway and " + node.name());
         onEnd("the partition removed", this::removePartitions);
         for (FaultProxy p : gatewayLinksTo(node)) {
             p.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
             p.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
         }
+        // Marked once it stands (a kernel rule takes a moment to): a partition only holds requests, so none ends because
+        // of it before the mark, and a request begun before it was sent to a reachable node.
+        evidence.outage("partition: timeout=0 upstream and downstream between gateway and " + node.name());
         madeBy(gatewayLinksTo(node));
     }
 
@@ -138,10 +140,11 @@ public final class Faults {
      * cut off while the database behind that hop stays healthy.
      */
     public void partitionInFrontOfTheDatabase(FaultProxy hop, String what) {
-        evidence.outage("partition: timeout=0 upstream and downstream between the gateway and " + what);
         onEnd("the partition removed", this::removePartitions);
         hop.addToxic(Toxic.timeout(Direction.UPSTREAM, 0).named("partition_up"));
         hop.addToxic(Toxic.timeout(Direction.DOWNSTREAM, 0).named("partition_down"));
+        evidence.outage("partition: timeout=0 upstream and downstream between the gateway and " + what);
+        madeBy(List.of(hop));
     }
 
     public void healPartition() {
