@@ -90,7 +90,7 @@ public record GatewayProfile(
     private static final Pattern TABLE = Pattern.compile("[a-z_][a-z0-9_]*");
 
     /** Every key a profile may have (env.NAME keys aside), whether it is required, and what it holds. */
-    static final Map<String, String> KEYS = keys();
+    public static final Map<String, String> KEYS = keys();
 
     private static Map<String, String> keys() {
         Map<String, String> k = new LinkedHashMap<>();
