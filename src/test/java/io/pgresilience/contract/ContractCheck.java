@@ -403,7 +403,9 @@ public final class ContractCheck {
             primary.start();
         }
         boolean is503 = failure.status() == 503;
-        add(DATABASE_STOPPED[0], is503 ? held(failure.summary()) : notHeld("while the database is stopped your API must answer 503 "
+        add(DATABASE_STOPPED[0], is503 ? held(failure.summary()) : failure.status() == 401 ? notHeld("while the database is "
+                + "stopped your API refused the valid token with 401: checking a token must not need the database (a database "
+                + "fault is the client's 503 naming it); got " + failure.summary()) : notHeld("while the database is stopped your API must answer 503 "
                 + "(the pool gets no connection: a database fault is the client's 503, never a 500 nor a hang); within "
                 + detect.toMillis() + " ms got " + failure.summary()));
         String said = said(failure.operation());
