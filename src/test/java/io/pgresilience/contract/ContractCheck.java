@@ -30,6 +30,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -141,6 +145,9 @@ public final class ContractCheck {
         clause("capability-pool-stats", "POOL_STATS: path.pool-stats answers 200 with a number `active`", this::poolStats);
         clause("capability-name-filter", "NAME_FILTER: `?name=` finds exactly that server", this::nameFilter);
         clause("capability-bulk-update", "BULK_UPDATE: path.bulk-update updates the rows named", () -> lab ? bulkUpdate() : na(noLab));
+        clause("pool-timeout", "the declared pool timeout (timeout.pool-ms) is in force: with every pooled connection (pool.max-size) "
+                + "waiting on a lock, one more request gets a 503 naming the database after " + Judge.TIMEOUT_FLOOR_PERCENT
+                + " %…100 % of it", () -> lab && target.has(Capability.DATABASE_ROLE) ? poolTimeout() : na(noLab));
         clause("statement-timeout", "the declared statement timeout (timeout.statement-ms) is in force: a statement held past it "
                 + "ends with a 503/504 naming a statement timeout, after " + Judge.TIMEOUT_FLOOR_PERCENT + " %…100 % of it",
                 () -> lab ? statementTimeout() : na(noLab));
@@ -381,6 +388,57 @@ public final class ContractCheck {
         return held(r.summary() + " (declared " + limit + " ms)");
     }
 
+    /**
+     * An outside session locks table.tools; as many list calls as the declared pool has connections wait on it; one
+     * more must wait about the pool timeout for a connection and then answer 503 naming the database.
+     */
+    private Clause poolTimeout() {
+        long limit = target.poolTimeout().toMillis();
+        long slack = settings.millis("deadline.request-slack-ms").toMillis();
+        int max = target.poolMaxSize();
+        Duration detect = settings.millis("deadline.detect-ms");
+        GatewaySessions sessions = new GatewaySessions(cluster().primary(), cluster().database(), target.databaseRole());
+        ExecutorService pool = Executors.newFixedThreadPool(max);
+        List<Future<Reply>> holding = new ArrayList<>();
+        Reply extra;
+        int waiting;
+        try (OutsideSession lock = OutsideSession.open(cluster().primary(), cluster().database())) {
+            lock.lockTable(profile.toolsTable());
+            for (int i = 0; i < max; i++) {
+                holding.add(pool.submit(client::listTools));
+            }
+            waiting = Wait.until("all " + max + " pooled connections wait on the lock", detect, settings.millis("poll.interval-ms"),
+                    () -> (int) sessions.backends().stream().filter(GatewaySessions.Backend::waitingOnLock).count(), n -> n >= max, false);
+            extra = waiting >= max ? client.listTools() : null;
+            lock.release();
+        } finally {
+            pool.shutdown();
+            for (Future<Reply> f : holding) {
+                try {
+                    f.get(target.requestBound().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (Exception stillWaiting) {
+                    f.cancel(true);
+                }
+            }
+        }
+        if (extra == null) {
+            return notHeld("pool.max-size declares " + max + " connections, but only " + waiting + " of the gateway's sessions waited "
+                    + "on the lock within " + detect.toMillis() + " ms while " + max + " list calls of " + profile.toolsPath()
+                    + " waited: declare the pool the gateway has");
+        }
+        String got = "got " + extra.summary();
+        if (extra.status() != 503 || !Judge.NAMES_THE_DATABASE.matcher(said(extra.operation())).find()) {
+            return notHeld("a request that finds every pooled connection busy must answer 503 naming the database (matched against "
+                    + Judge.NAMES_THE_DATABASE.pattern() + ") once the pool timeout (" + limit + " ms) runs out; " + got);
+        }
+        if (extra.latencyMs() < Judge.timeoutFloorMs(limit) || extra.latencyMs() > limit + slack) {
+            return notHeld("the request without a free connection ended after " + extra.latencyMs() + " ms: the declared pool "
+                    + "timeout (" + limit + " ms, answered within " + Judge.TIMEOUT_FLOOR_PERCENT + " %…100 % + " + slack
+                    + " ms slack) is not in force; declare the one the gateway has; " + got);
+        }
+        return held(extra.summary() + " (declared " + limit + " ms; " + max + " connections held)");
+    }
+
     static String said(Operation o) {
         return (o.error() == null ? "" : o.error()) + " " + (o.message() == null ? "" : o.message());
     }
@@ -451,7 +509,7 @@ public final class ContractCheck {
             md.append("| ").append(cell(c.says())).append(" | ").append(c.status() == Status.NOT_HELD ? "**not held**" : c.status().word())
                     .append(" | ").append(cell(c.seen())).append(" |\n");
         }
-        md.append("\nNot checked here (they need faults): the pool timeout (CP-01), the connect and socket timeouts (CL-02, CL-04). ")
+        md.append("\nNot checked here (they need faults): the connect and socket timeouts (CL-02, CL-04). ")
                 .append("Deadlines: detect ").append(settings.text("deadline.detect-ms")).append(" ms, recover ")
                 .append(settings.text("deadline.recover-ms")).append(" ms, slack ").append(settings.text("deadline.request-slack-ms"))
                 .append(" ms, polled every ").append(settings.text("poll.interval-ms")).append(" ms.\n\n## The gateway\n\n");

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The contract check can fail: the reference gateway with two defects switched on — a database fault answered 503 with
  * an error that does not name the database (anonymous-503), and no statement timeout although its profile declares one
- * (no-statement-timeout) — must get exactly those clauses "not held", each with its fix in one line. Runs in
+ * (no-statement-timeout) — must get exactly the clauses they break "not held" (the anonymous 503 breaks the pool
+ * timeout's clause too), each with its fix in one line. Runs in
  * {@code -Pcontract} with the reference target.
  */
 class ContractCheckProof {
@@ -35,6 +36,8 @@ class ContractCheckProof {
         assertThat(timeout.seen()).contains("is not in force").doesNotContain("\n");
 
         assertThat(r.notHeld()).extracting(ContractCheck.Clause::id)
-                .containsExactlyInAnyOrder("database-stopped-names-database", "statement-timeout");
+                .containsExactlyInAnyOrder("database-stopped-names-database", "pool-timeout", "statement-timeout");
+        assertThat(r.clause("pool-timeout").seen()).startsWith("a request that finds every pooled connection busy must answer 503 "
+                + "naming the database");
     }
 }

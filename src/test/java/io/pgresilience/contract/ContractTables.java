@@ -212,7 +212,8 @@ public final class ContractTables {
         m.put("pool.idle-size", "the connections the pool keeps idle (what the pool scenarios expect)");
         m.put("pool.max-size", "the connections the pool opens at most");
         m.put("timeout.pool-ms", "how long a request waits for a pooled connection: the detect SLO is built from it; CP-01 expects a 503 "
-                + "after " + Judge.TIMEOUT_FLOOR_PERCENT + " %…100 % of it (+ `deadline.request-slack-ms`); no timeout error may come sooner");
+                + "after " + Judge.TIMEOUT_FLOOR_PERCENT + " %…100 % of it (+ `deadline.request-slack-ms`), and so does `-Pcontract` (the pool "
+                + "held by `pool.max-size` calls waiting on a lock); no timeout error may come sooner");
         m.put("timeout.connect-ms", "the gateway's connect timeout, for the report and the request bound; blank: none");
         m.put("timeout.socket-ms", "the gateway's socket (read) timeout: every request must end within pool + socket timeout + slack "
                 + "(the judge's first rule; without one, `gateway.socket-timeout-s` is assumed); CL-04 adds latency beyond it");
