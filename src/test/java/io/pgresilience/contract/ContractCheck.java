@@ -424,7 +424,7 @@ public final class ContractCheck {
         if (extra == null) {
             return notHeld("pool.max-size declares " + max + " connections, but only " + waiting + " of the gateway's sessions waited "
                     + "on the lock within " + detect.toMillis() + " ms while " + max + " list calls of " + profile.toolsPath()
-                    + " waited: declare the pool the gateway has");
+                    + " waited: serve concurrent requests each on a pooled connection of its own (or declare the pool the gateway has)");
         }
         String got = "got " + extra.summary();
         if (extra.status() != 503 || !Judge.NAMES_THE_DATABASE.matcher(said(extra.operation())).find()) {
