@@ -23,6 +23,9 @@ public record ApiError(int status, String error, String message) {
         if (config.has(Defect.HTTP_500_FOR_DB_ERRORS) && mapped.retryable()) {
             return new ApiError(500, "internal_error", "Internal Server Error");
         }
+        if (config.has(Defect.ANONYMOUS_503) && mapped.status() == 503) {
+            return new ApiError(503, "service_unavailable", "the service is unavailable; try again later");
+        }
         if (config.has(Defect.DEADLOCK_AS_500) && mapped.error().equals("deadlock_detected")) {
             return new ApiError(500, "internal_error", "Internal Server Error");
         }

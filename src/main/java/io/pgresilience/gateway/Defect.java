@@ -59,7 +59,9 @@ public enum Defect {
      *  may have been applied. */
     COMMIT_UNKNOWN_AS_FAILURE("commit-unknown-as-failure"),
     /** The bearer token is compared without regard to case. */
-    CASE_INSENSITIVE_TOKEN("case-insensitive-token");
+    CASE_INSENSITIVE_TOKEN("case-insensitive-token"),
+    /** A database fault answers 503 with an error that does not say the database failed ("service_unavailable"). */
+    ANONYMOUS_503("anonymous-503");
 
     private final String switchName;
 

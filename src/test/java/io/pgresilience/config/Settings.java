@@ -38,6 +38,12 @@ public final class Settings {
                 p.setProperty(key, override);
             }
         }
+        // Keys no file can list: a gateway's own switches, -Dgateway.env.NAME=VALUE (targets/GatewaySwitches).
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("gateway.env.")) {
+                p.setProperty(key, System.getProperty(key));
+            }
+        }
         return new Settings(p);
     }
 

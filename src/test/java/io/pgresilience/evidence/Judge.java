@@ -24,6 +24,19 @@ public final class Judge {
     public static final Pattern NAMES_THE_DATABASE = Pattern.compile("(?i)(^|[^a-z])(database|postgres|sql|statement.?timeout)");
     /** An error that says a time limit ran out. */
     public static final Pattern NAMES_A_TIMEOUT = Pattern.compile("(?i)(time.?out|timed out)");
+    /** An error that says the statement timeout cancelled the query (TX-02, and the contract check). */
+    public static final Pattern NAMES_A_STATEMENT_TIMEOUT = Pattern.compile("(?is)statement.?timeout");
+    /** An error that says the transaction was a deadlock's victim (TX-01). */
+    public static final Pattern NAMES_A_DEADLOCK = Pattern.compile("(?i)deadlock");
+    /** The time spent in the database, read from a Server-Timing header (with SERVER_TIMING). */
+    public static final Pattern SERVER_TIMING_DURATION = Pattern.compile("dur=([0-9.]+)");
+    /** A timeout error may not come sooner than this share of the time limit it names (in percent). */
+    public static final int TIMEOUT_FLOOR_PERCENT = 90;
+
+    /** The earliest a timeout error of a limit may come: {@link #TIMEOUT_FLOOR_PERCENT} of it. */
+    public static long timeoutFloorMs(long limitMs) {
+        return limitMs * TIMEOUT_FLOOR_PERCENT / 100;
+    }
 
     private Judge() {
     }

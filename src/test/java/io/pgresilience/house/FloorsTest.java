@@ -25,8 +25,8 @@ class FloorsTest {
             new String[] {"run", "io.pgresilience.run.."},
             new String[] {"world", "io.pgresilience.world.."},
             new String[] {"steps", "io.pgresilience.steps.."},
-            new String[] {"tools (report, self-proof, benchmark, suite)", "io.pgresilience.report..", "io.pgresilience.selfproof..",
-                    "io.pgresilience.bench..", "io.pgresilience.suite..", "io.pgresilience.house.."});
+            new String[] {"tools (report, self-proof, benchmark, suite, contract)", "io.pgresilience.report..", "io.pgresilience.selfproof..",
+                    "io.pgresilience.bench..", "io.pgresilience.suite..", "io.pgresilience.house..", "io.pgresilience.contract.."});
 
     @Test
     void noImportRunsBackUp() {

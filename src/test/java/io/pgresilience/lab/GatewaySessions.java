@@ -17,6 +17,13 @@ import java.util.Map;
  */
 public final class GatewaySessions {
 
+    /** The columns the suite reads in the profile's tables (table.servers, table.tools): the contract's schema. */
+    public static final java.util.SortedMap<String, String> COLUMNS_READ = new java.util.TreeMap<>(java.util.Map.of(
+            "id", "any key type; the suite locks rows by it (SELECT id … FOR UPDATE) to hold a write",
+            "name", "text, unique; the name the request gave, stored verbatim: every row is found by it",
+            "description", "text (table.servers); the request's description stored verbatim (bulk updates, TX-01, TX-02)"));
+
+
     /** One backend of the gateway's role. */
     public record Backend(int pid, String state, String waitEventType, String waitEvent, String query) {
         public boolean busy() {

@@ -126,6 +126,8 @@ public final class IndexPage {
                 .append("timeline picture, the judge's rules), the gateway's and PostgreSQL's logs of a failed scenario, history across runs</li>\n");
         h.append("<li><a href=\"cucumber.html\">Cucumber report</a> and <a href=\"cucumber.json\">cucumber.json</a></li>\n");
         for (String[] extra : new String[][] {
+                {"contract.html", "The gateway contract: what a gateway must do to be judged (CONTRACT.md)"},
+                {"contract-check.md", "Contract check: the last -Pcontract run, clause by clause"},
                 {"conformance.md", "Conformance: every scenario against each gateway"},
                 {"defect-catalogue.md", "Defect catalogue: the bugs the suite catches"},
                 {"proxy-benchmark.md", "What the fault proxy costs (pgbench)"},

@@ -54,6 +54,7 @@ public final class SiteBuilder {
         copyTree(ALLURE_REPORT.resolve("history"), HISTORY);
         allure(List.of("generate", "--clean", "--single-file", "-o", SITE.toString(), results.toString()));
         Map<String, String> uids = testCaseUids(SITE.resolve("index.html"));
+        ContractPage.write(REPORTS.resolve("contract.html"));
         IndexPage.write(REPORTS.resolve("index.html"), ScenarioResult.read(REPORTS.resolve("cucumber.json")), uids);
     }
 

@@ -68,7 +68,7 @@ public final class Run implements AutoCloseable {
     }
 
     /** Starts worker {@code worker}'s lab and gateway (1-based; every worker has its own ports, data and logs). */
-    static Run start(Settings settings, int worker) {
+    public static Run start(Settings settings, int worker) {
         String targetName = settings.text("target");
         String labName = settings.text("lab");
         if (!TARGETS.contains(targetName)) {

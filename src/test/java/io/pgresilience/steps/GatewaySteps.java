@@ -106,7 +106,7 @@ public class GatewaySteps {
         // Nothing in a blackhole fails sooner than the gateway's shortest time limit: a faster "timeout" is not one.
         long shortest = gateway.target().poolTimeout().toMillis();
         assertThat("a timeout error that came sooner than the gateway's shortest time limit (" + shortest + " ms): "
-                + Judge.describe(o) + " after " + o.latencyMs() + " ms", o.latencyMs() >= shortest * 9 / 10, is(true));
+                + Judge.describe(o) + " after " + o.latencyMs() + " ms", o.latencyMs() >= Judge.timeoutFloorMs(shortest), is(true));
     }
 
     @Then("API requests succeed again within the recover deadline")

@@ -194,7 +194,7 @@ public class PoolSteps {
         long timeout = gateway.target().poolTimeout().toMillis();
         gateway.evidence().note("pool timeout / time the request waited", timeout + " ms / " + r.latencyMs() + " ms");
         assertThat("how long a request without a connection waited (pool timeout " + timeout + " ms): " + r.summary(),
-                r.latencyMs(), allOf(greaterThanOrEqualTo(timeout * 9 / 10),
+                r.latencyMs(), allOf(greaterThanOrEqualTo(io.pgresilience.evidence.Judge.timeoutFloorMs(timeout)),
                         lessThanOrEqualTo(timeout + gateway.bounds().requestSlack().toMillis())));
     }
 

@@ -98,6 +98,7 @@ public final class CommandTarget implements GatewayTarget {
         timeouts();
         poolIdleSize();
         poolMaxSize();
+        GatewaySwitches.from(settings);
     }
 
     @Override
@@ -189,7 +190,7 @@ public final class CommandTarget implements GatewayTarget {
     private Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>();
         launch.environment().forEach((k, v) -> env.put(k, render("env." + k, v)));
-        return env;
+        return GatewaySwitches.from(settings).applyTo(env);
     }
 
     /** Fills in the placeholders of one profile value (see {@link GatewayProfile#PLACEHOLDERS}). */
@@ -335,7 +336,7 @@ public final class CommandTarget implements GatewayTarget {
 
     @Override
     public Map<String, String> secrets() {
-        Map<String, String> all = new LinkedHashMap<>();
+        Map<String, String> all = new LinkedHashMap<>(GatewaySwitches.from(settings).secrets());
         secrets.forEach((k, v) -> all.put("gateway secret " + k, v));
         if (token != null) {
             all.put("gateway token", token);
@@ -391,6 +392,7 @@ public final class CommandTarget implements GatewayTarget {
         d.put("pid", process == null ? "-" : Long.toString(process.pid()));
         d.put("database URL", baseUrl == null ? "-" : databaseUrl(false) + " (" + topology.phrase() + ")");
         d.put("environment", String.join(", ", launch.environment().keySet()));
+        GatewaySwitches.from(settings).describeInto(d);
         d.put("auth", switch (launch.tokenMode()) {
             case "generated" -> "a token the suite makes per run and gives the gateway";
             case "static" -> "the static token of -Dgateway.token";

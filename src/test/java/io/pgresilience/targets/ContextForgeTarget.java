@@ -186,7 +186,7 @@ public final class ContextForgeTarget implements GatewayTarget {
         env.put("JQ_FILTER_EXECUTION", "inprocess");
         env.put("REGEX_WORKERS", "1");
         env.put("LOG_LEVEL", "WARNING");
-        return env;
+        return GatewaySwitches.from(settings).applyTo(env);
     }
 
     /** ContextForge's own tool mints the admin's token; the secret comes from the environment, never argv. */
@@ -222,6 +222,7 @@ public final class ContextForgeTarget implements GatewayTarget {
     @Override
     public Map<String, String> secrets() {
         Map<String, String> all = new LinkedHashMap<>(secrets);
+        all.putAll(GatewaySwitches.from(settings).secrets());
         if (token != null) {
             all.put("gateway token", token);
         }
@@ -278,6 +279,7 @@ public final class ContextForgeTarget implements GatewayTarget {
                 : "tuned: DATABASE_URL options " + settings.text("contextforge.database-url-query") + " (" + timeouts().describe() + ")");
         d.put("settings the suite changes", "RATE_LIMITING_ENABLED=false (the suite polls faster than 100/min), "
                 + "SSRF_DNS_FAIL_CLOSED=false (no DNS in the lab); UI, admin API, plugins, observability, A2A, catalog, LLM chat off");
+        GatewaySwitches.from(settings).describeInto(d);
         return d;
     }
 

@@ -23,6 +23,11 @@ import java.util.Map;
  */
 public final class GatewayClient {
 
+    /** Where a failure's error code is read: the first of these JSON fields present in the body. */
+    public static final List<String> ERROR_FIELDS = List.of("error", "detail");
+    /** Where a failure's message is read: the first of these JSON fields present in the body. */
+    public static final List<String> MESSAGE_FIELDS = List.of("message", "detail");
+
     private final GatewayTarget target;
     private final History history;
     private final RestAssuredConfig config;
@@ -144,8 +149,8 @@ public final class GatewayClient {
 
     private Reply reply(History.Pending start, Response r, String detail) {
         String body = r.asString();
-        String error = errorField(r, "error", "detail");
-        String message = errorField(r, "message", "detail");
+        String error = errorField(r, ERROR_FIELDS);
+        String message = errorField(r, MESSAGE_FIELDS);
         Operation op = history.record(start, r.statusCode(), error, message, r.getHeader("Retry-After") != null, detail);
         return new Reply(r.statusCode(), body, error, op.latencyMs(), op, r);
     }
@@ -170,7 +175,7 @@ public final class GatewayClient {
     }
 
     /** The first of the JSON fields present in a failure's body (e.g. the error code, or ContextForge's detail). */
-    private static String errorField(Response r, String... fields) {
+    private static String errorField(Response r, List<String> fields) {
         if (r.statusCode() < 400) {
             return null;
         }

@@ -73,6 +73,9 @@ public record GatewayProfile(
             String statementTimeoutMs) {
     }
 
+    /** The description of every server the suite creates: stored verbatim, the contract check reads it back. */
+    public static final String SERVER_DESCRIPTION = "created by pg-resilience";
+
     /** Where the shipped profiles live on the classpath. */
     static final String RESOURCE_DIR = "profiles/";
 
@@ -90,7 +93,7 @@ public record GatewayProfile(
     private static final Pattern TABLE = Pattern.compile("[a-z_][a-z0-9_]*");
 
     /** Every key a profile may have (env.NAME keys aside), whether it is required, and what it holds. */
-    static final Map<String, String> KEYS = keys();
+    public static final Map<String, String> KEYS = keys();
 
     private static Map<String, String> keys() {
         Map<String, String> k = new LinkedHashMap<>();
@@ -376,7 +379,7 @@ public record GatewayProfile(
     public Object serverBody(String serverName, List<String> toolNames) {
         Map<String, Object> server = new LinkedHashMap<>();
         server.put("name", serverName);
-        server.put("description", "created by pg-resilience");
+        server.put("description", SERVER_DESCRIPTION);
         if (!toolNames.isEmpty()) {
             server.put("tools", toolNames.stream().map(t -> Map.of("name", t, "url", "https://example.com/" + t)).toList());
         }
@@ -387,7 +390,7 @@ public record GatewayProfile(
     public Object serverWithToolIdsBody(String serverName, List<String> toolIds) {
         Map<String, Object> server = new LinkedHashMap<>();
         server.put("name", serverName);
-        server.put("description", "created by pg-resilience");
+        server.put("description", SERVER_DESCRIPTION);
         server.put(toolIdsField == null ? "associated_tools" : toolIdsField, toolIds);
         return serverEnvelope == null ? server : Map.of(serverEnvelope, server);
     }

@@ -31,6 +31,7 @@ public final class ReferenceGatewaySetup {
         this.settings = settings;
         this.cluster = cluster;
         this.network = network;
+        GatewaySwitches.from(settings); // a switch that names no variable is one line before anything starts
     }
 
     /**
@@ -58,7 +59,7 @@ public final class ReferenceGatewaySetup {
         env.put("GATEWAY_READY_TIMEOUT_MS", settings.text("gateway.ready-timeout-ms"));
         env.put("GATEWAY_DEFECTS", settings.text("gateway.defects"));
         env.put("GATEWAY_PARENT_PID", Long.toString(parentPid));
-        return env;
+        return switches().applyTo(env);
     }
 
     /**
@@ -81,6 +82,11 @@ public final class ReferenceGatewaySetup {
         boolean viaRole = network.pooler().filter(p -> p.poolsTransactions()).isPresent() && !settings.text("gateway.defects").contains("no-statement-timeout");
         cluster.primary().execute(cluster.database(), "ALTER ROLE " + cluster.gatewayRole()
                 + (viaRole ? " SET statement_timeout = " + settings.integer("gateway.statement-timeout-ms") : " RESET statement_timeout"));
+    }
+
+    /** The run's -Dgateway.env.NAME=VALUE switches. */
+    public GatewaySwitches switches() {
+        return GatewaySwitches.from(settings);
     }
 
     public int poolIdleSize() {
@@ -107,6 +113,7 @@ public final class ReferenceGatewaySetup {
         d.put("timeouts", timeouts().describe());
         String defects = settings.text("gateway.defects");
         d.put("defects switched on", defects.isBlank() ? "none" : defects);
+        switches().describeInto(d);
         return d;
     }
 }

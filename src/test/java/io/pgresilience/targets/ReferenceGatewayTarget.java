@@ -37,6 +37,13 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
         this.logFile = logFile;
     }
 
+    @Override
+    public Map<String, String> secrets() {
+        Map<String, String> all = new LinkedHashMap<>(setup.switches().secrets());
+        all.put("gateway token", token);
+        return all;
+    }
+
     /** Starts the gateway for the current topology and sets {@link #baseUrl}; does not wait for it. */
     protected abstract void startGateway();
 

@@ -95,7 +95,7 @@ public final class GatewayWorld {
     /** The gateway's statement timeout; the scenario is skipped, with the reason, when the gateway sets none. */
     public Duration statementTimeout() {
         return target().statementTimeout().orElseThrow(() -> new TestAbortedException(
-                "not run against " + target().name() + ": it sets no statement timeout"));
+                "not applicable: the profile declares no statement timeout (timeout.statement-ms; " + target().name() + ")"));
     }
 
     /** The topology the gateway gets when a scenario does not ask for one. */
