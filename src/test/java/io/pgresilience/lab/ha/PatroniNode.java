@@ -231,6 +231,7 @@ public final class PatroniNode extends SqlVerbs {
     @Override
     public void rebuildAsStandbyOf(DbNode primary, InetSocketAddress streamFrom) {
         ensureManaged();
+        stopOrphanedServers();
         Wait.until("Patroni on " + name + " takes a reinitialize", deadlines.operation(), deadlines.poll(), () -> {
             try {
                 api.post("/reinitialize", "{\"force\": true}");
@@ -261,6 +262,35 @@ public final class PatroniNode extends SqlVerbs {
     }
 
     /** Patroni first (it would restart the server), then the server, then its data. */
+    /**
+     * Stops a server running on this node's data directory that is not the one its postmaster.pid names: Patroni 3.0.2
+     * can lose one when a demotion it runs in the background (etcd out of reach) and its main loop both start the server
+     * (the second start fails on the lock file, and Patroni records that one's pid); it then rewinds, rebuilds and starts
+     * beside the orphan, which holds the port, and the node never streams again. Said in the scenario's log.
+     */
+    private void stopOrphanedServers() {
+        long recorded = -1;
+        try {
+            List<String> pidFile = Files.readAllLines(data.resolve("postmaster.pid"));
+            recorded = pidFile.isEmpty() ? -1 : Long.parseLong(pidFile.get(0).trim());
+        } catch (IOException | NumberFormatException e) {
+            // no server recorded: every server on this directory is an orphan
+        }
+        long mine = recorded;
+        String dir = data.toString();
+        ProcessHandle.allProcesses()
+                .filter(h -> h.pid() != mine)
+                .filter(h -> h.info().commandLine().map(c -> c.contains("bin/postgres") && c.contains(dir) && !c.contains("--single")).orElse(false))
+                .filter(h -> h.parent().map(p -> p.info().commandLine().map(c -> !c.contains("bin/postgres")).orElse(true)).orElse(true))
+                .forEach(h -> {
+                    System.err.println("pg-resilience: " + name + ": stopping a server Patroni lost track of (pid " + h.pid()
+                            + ", postmaster.pid names " + mine + ")");
+                    Command.of("kill", "-QUIT", Long.toString(h.pid())).run();
+                    Wait.until("the lost server " + h.pid() + " of " + name + " exits", deadlines.operation(), deadlines.poll(),
+                            h::isAlive, Boolean.FALSE::equals);
+                });
+    }
+
     /** Patroni on this node hangs (true: SIGSTOP, its PostgreSQL keeps running) or goes on (false). */
     void setPatroniFrozen(boolean frozen) {
         patroni.setFrozen(frozen, "bin/patroni");
