@@ -507,19 +507,30 @@ public class FailoverSteps {
         Duration within = gateway.settings().millis("deadline.lab-ms");
         long[] oldLastWritable = {-1};
         long[] bothAt = {-1};
-        Boolean tookOver = Wait.until(newPrimary.name() + " takes writes", within, gateway.bounds().poll(), () -> {
-            boolean fresh = writable(newPrimary);
-            boolean stale = writable(old);
-            long now = h.now();
-            if (stale) {
-                oldLastWritable[0] = now;
+        Boolean tookOver;
+        try (RoleProbe fresh = new RoleProbe(newPrimary); RoleProbe stale = new RoleProbe(old)) {
+            tookOver = Wait.until(newPrimary.name() + " takes writes", within, gateway.bounds().poll(), () -> {
+                boolean freshWritable = fresh.writable();
+                boolean staleWritable = stale.writable();
+                long now = h.now();
+                if (staleWritable) {
+                    oldLastWritable[0] = now;
+                }
+                if (freshWritable && staleWritable && bothAt[0] < 0) {
+                    bothAt[0] = now;
+                }
+                return freshWritable;
+            }, Boolean.TRUE::equals, false);
+            if (Boolean.TRUE.equals(tookOver)) {
+                long tookAt = h.now();
+                gateway.evidence().event(History.PROMOTED, newPrimary.name() + " takes writes, +" + (tookAt - cut) + " ms after the cut");
+                gateway.evidence().heal("a new primary accepts writes");
+                if (stale.writable() && bothAt[0] < 0) {
+                    bothAt[0] = h.now();
+                }
             }
-            if (fresh && stale && bothAt[0] < 0) {
-                bothAt[0] = now;
-            }
-            return fresh;
-        }, Boolean.TRUE::equals, false);
-        String oldSays = old.log().lines().filter(l -> l.contains("demot")).reduce((a, b) -> b).map(String::strip)
+        }
+        String oldSays = lab.logSinceScenarioStart(old).lines().filter(l -> l.contains("demot")).findFirst().map(String::strip)
                 .orElse("no demotion in its log");
         gateway.evidence().note("the old primary " + old.name() + " last took writes", oldLastWritable[0] < 0
                 ? "never after the cut" : "+" + (oldLastWritable[0] - cut) + " ms after the cut (" + oldSays + ")");
@@ -527,15 +538,8 @@ public class FailoverSteps {
             throw new AssertionError("the HA manager did not make " + newPrimary.name() + " take writes within " + within.toMillis()
                     + " ms of the cut; the old primary " + old.name() + (writable(old) ? " still takes writes" : " takes none"));
         }
-        long tookAt = h.now();
-        gateway.evidence().event(History.PROMOTED, newPrimary.name() + " takes writes, +" + (tookAt - cut) + " ms after the cut, "
-                + newPrimary.howPromoted());
+        gateway.evidence().note("how " + newPrimary.name() + " was promoted", newPrimary.howPromoted());
         followThePrimary();
-        gateway.evidence().heal("a new primary accepts writes");
-        boolean stillWritable = writable(old);
-        if (stillWritable && bothAt[0] < 0) {
-            bothAt[0] = h.now();
-        }
         assertThat("moments after the cut (ms) when both " + old.name() + " and " + newPrimary.name() + " took writes (split brain: "
                 + "the isolated primary was not fenced; " + oldSays + ")", bothAt[0] < 0 ? "none" : "+" + (bothAt[0] - cut), is("none"));
     }
@@ -546,6 +550,48 @@ public class FailoverSteps {
             return !node.isInRecovery();
         } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    /**
+     * Asks one node, over one connection kept open between polls (a promotion flips the answer on the same connection
+     * at once), whether it takes writes; a node that does not answer within 2 s takes none, and is asked anew next time.
+     */
+    private static final class RoleProbe implements AutoCloseable {
+        private final DbNode node;
+        private java.sql.Connection connection;
+
+        RoleProbe(DbNode node) {
+            this.node = node;
+        }
+
+        boolean writable() {
+            try {
+                if (connection == null) {
+                    connection = node.connect("postgres");
+                }
+                try (java.sql.Statement s = connection.createStatement()) {
+                    s.setQueryTimeout(2);
+                    try (java.sql.ResultSet r = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                        return r.next() && !r.getBoolean(1);
+                    }
+                }
+            } catch (java.sql.SQLException | RuntimeException e) {
+                close();
+                return false;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (connection != null) {
+                try {
+                    connection.close();
+                } catch (java.sql.SQLException ignored) {
+                    // the node went away; nothing to close
+                }
+                connection = null;
+            }
         }
     }
 
