@@ -96,6 +96,11 @@ public final class LabNetwork implements AutoCloseable {
         return p;
     }
 
+    /** Whether healing a partition delivers what was sent into it (kernel faults), or it was swallowed (a proxy). */
+    public boolean healDeliversWhatWasSentIntoIt() {
+        return maker.healDeliversWhatWasSentIntoIt();
+    }
+
     /** Why a node cannot be cut off from the rest of the lab with this fault engine, if it cannot. */
     public java.util.Optional<String> whyNoIsolation() {
         return maker.whyNoIsolation();

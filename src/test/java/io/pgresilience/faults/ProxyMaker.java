@@ -40,6 +40,14 @@ public interface ProxyMaker extends AutoCloseable {
         throw new UnsupportedOperationException(whyNoIsolation().orElse("this engine cannot isolate a host"));
     }
 
+    /**
+     * Whether the heal of this engine's partition delivers what was sent into it (a real network: the kernels retransmit
+     * what they hold), where a proxy's blackhole has swallowed it for good.
+     */
+    default boolean healDeliversWhatWasSentIntoIt() {
+        return false;
+    }
+
     /** What makes the proxies, for the run context. */
     default String describe() {
         return "in-JVM fault proxy (Toxiproxy's toxics and semantics)";

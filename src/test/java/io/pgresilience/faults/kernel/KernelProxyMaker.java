@@ -77,6 +77,11 @@ public final class KernelProxyMaker implements ProxyMaker {
     }
 
     @Override
+    public boolean healDeliversWhatWasSentIntoIt() {
+        return true;
+    }
+
+    @Override
     public java.util.Optional<String> whyNoIsolation() {
         return java.util.Optional.empty();
     }
