@@ -26,9 +26,12 @@ public interface ProxyMaker extends AutoCloseable {
      * HA manager's links included), if it cannot: a proxy stands only on the database's links.
      */
     default java.util.Optional<String> whyNoIsolation() {
-        return java.util.Optional.of("a fault proxy stands only on the database's own links, not between the cluster's hosts "
-                + "and its HA manager's store; -Dfaults=kernel cuts a host off");
+        return java.util.Optional.of(NO_ISOLATION);
     }
+
+    /** Why a proxy cannot cut a host off from the whole cluster (a skip's reason: the engine's limit). */
+    String NO_ISOLATION = "a fault proxy stands only on the database's own links, not between the cluster's hosts and its HA "
+            + "manager's store; -Dfaults=kernel cuts a host off";
 
     /**
      * Cuts the host at that address off from every other host of the lab and from the gateway, both directions, open

@@ -30,7 +30,8 @@ class FaultsParity {
 
     private static final Path OUT = Path.of("target", "faults-parity");
     /** A skip for one of these reasons is the engine's limit, not a different verdict. */
-    private static final List<String> ENGINE_CANNOT = List.of(CommitCut.CANNOT, KernelLink.NO_NETEM);
+    private static final List<String> ENGINE_CANNOT = List.of(CommitCut.CANNOT, KernelLink.NO_NETEM,
+            io.pgresilience.faults.ProxyMaker.NO_ISOLATION);
 
     @Test
     void theSameVerdictsOnEveryEngine() throws IOException {
