@@ -144,6 +144,7 @@ class Watchdog(threading.Thread):
 
     @staticmethod
     def cancel(conn):
+        LOG.warning("COMMIT still waiting at the statement timeout; cancelling its wait")
         try:
             conn.cancel_safe(timeout=CONFIG.connect_timeout)
         except Exception as e:
@@ -256,19 +257,14 @@ class Database:
         self.pool = psycopg_pool.ConnectionPool(
             CONFIG.url, connection_class=FencedConnection, kwargs=connection_kwargs(), min_size=CONFIG.pool_min,
             max_size=CONFIG.pool_max, timeout=CONFIG.pool_timeout, max_lifetime=CONFIG.max_lifetime,
-            reconnect_timeout=24 * 3600, num_workers=5, check=lambda c: bounded_ping(c, CONFIG.validation_timeout),
-            open=False, name="gateway-pool")
+            reconnect_timeout=24 * 3600, num_workers=5, open=False, name="gateway-pool")
         self.local = threading.local()
 
     def use(self, work, write=False):
         """Runs work(conn) on a pooled connection, in one transaction when write; measures the time for Server-Timing."""
         start = time.monotonic()
         try:
-            try:
-                conn = self.pool.getconn()
-            except psycopg_pool.PoolTimeout:
-                raise Failure(503, "database_unavailable",
-                              "no database connection became available within the pool timeout") from None
+            conn = self.checked_connection()
             try:
                 return self._run(conn, work, write)
             finally:
@@ -277,6 +273,24 @@ class Database:
                 self.pool.putconn(conn)
         finally:
             self.local.db_ms = getattr(self.local, "db_ms", 0.0) + (time.monotonic() - start) * 1000
+
+    def checked_connection(self):
+        """A pooled connection that has just answered a query, within the pool timeout in all: a stale one (the database
+        restarted, the network dropped it) is closed and the next one tried at once, never handed to a request."""
+        deadline = time.monotonic() + CONFIG.pool_timeout
+        while True:
+            try:
+                conn = self.pool.getconn(timeout=max(0.001, deadline - time.monotonic()))
+            except psycopg_pool.PoolTimeout:
+                raise Failure(503, "database_unavailable",
+                              "no database connection became available within the pool timeout") from None
+            try:
+                bounded_ping(conn, CONFIG.validation_timeout)
+                return conn
+            except psycopg.Error as e:
+                LOG.info("dropped a stale connection: %s", e)
+                conn.close()
+                self.pool.putconn(conn)
 
     def _run(self, conn, work, write):
         socket_timeout = CONFIG.socket_timeout
@@ -293,7 +307,10 @@ class Database:
                     conn.close()
             raise
         warnings = []
-        conn.add_notice_handler(warnings.append)
+
+        def notice(diag):  # read now: the notice's result is freed once the handler returns
+            warnings.append(diag.message_primary or "")
+        conn.add_notice_handler(notice)
         try:
             now = time.monotonic()
             self.watchdog_arm(conn, now + CONFIG.statement_timeout_ms / 1000, now + socket_timeout)
@@ -307,8 +324,8 @@ class Database:
                 raise OutcomeUnknown(str(e)) from e
             raise
         finally:
-            conn.remove_notice_handler(warnings.append)
-        if any("synchronous replication" in (w.message_primary or "") for w in warnings):
+            conn.remove_notice_handler(notice)
+        if any("synchronous replication" in w for w in warnings):
             LOG.warning("COMMIT kept locally but not confirmed by the synchronous standby: outcome unknown")
             conn.close()
             raise OutcomeUnknown("the wait for the synchronous standby was cancelled")
