@@ -160,7 +160,10 @@ class FencedConnection(psycopg.Connection):
 
     @classmethod
     def connect(cls, conninfo="", **kwargs):
+        # psycopg's own options apart: conninfo_to_dict drops a None (prepare_threshold=None: never prepare)
+        own = {k: kwargs.pop(k) for k in ("autocommit", "prepare_threshold") if k in kwargs}
         params = conninfo_to_dict(conninfo, **kwargs)
+        params.update(own)
         hosts = params.pop("host", "").split(",")
         ports = str(params.pop("port", "5432")).split(",")
         ports = ports * len(hosts) if len(ports) == 1 else ports
@@ -198,7 +201,9 @@ class FencedConnection(psycopg.Connection):
 
 def learn_timelines():
     """A gateway (re)started while an old primary is still writable must already know that a newer timeline exists."""
-    params = conninfo_to_dict(CONFIG.url, **connection_kwargs())
+    kwargs = connection_kwargs()
+    kwargs.pop("prepare_threshold", None)
+    params = conninfo_to_dict(CONFIG.url, **kwargs)
     hosts = params.pop("host", "").split(",")
     ports = str(params.pop("port", "5432")).split(",")
     if len(hosts) < 2:
