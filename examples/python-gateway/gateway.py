@@ -289,8 +289,8 @@ class Database:
             except psycopg_pool.PoolTimeout:
                 raise Failure(503, "database_unavailable",
                               "no database connection became available within the pool timeout") from None
-            try:
-                bounded_ping(conn, CONFIG.validation_timeout)
+            try:  # the whole checkout within the pool timeout, as HikariCP's connectionTimeout bounds its validation
+                bounded_ping(conn, max(0.05, min(CONFIG.validation_timeout, deadline - time.monotonic())))
                 return conn
             except psycopg.Error as e:
                 LOG.info("dropped a stale connection: %s", e)
@@ -391,6 +391,11 @@ def rows(cursor):
 def insert_tool(conn, name, url, server_id):
     return rows(conn.execute("INSERT INTO tools(name, url, server_id) VALUES (%s, %s, %s) RETURNING id, name, url",
                              (name, url, server_id)))[0]
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 drops connections under load: the client waits 1 s+
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -591,7 +596,6 @@ if __name__ == "__main__":
     learn_timelines()
     DB.pool.open(wait=False)
     create_schema()
-    server = ThreadingHTTPServer((CONFIG.host, CONFIG.port), Handler)
-    server.daemon_threads = True
+    server = Server((CONFIG.host, CONFIG.port), Handler)
     LOG.info("python-gateway listening on http://%s:%s", CONFIG.host, CONFIG.port)
     server.serve_forever()
