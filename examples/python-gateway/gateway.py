@@ -401,6 +401,7 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "python-gateway/0.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # one line per request is noise in the suite's logs
         pass
@@ -460,8 +461,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", str(CONFIG.retry_after))
         if status == 401:
             self.send_header("WWW-Authenticate", "Bearer")
-        self.end_headers()
-        self.wfile.write(data)
+        # One connection per request: a thread per idle keep-alive connection (a client that never closes them) would
+        # pile up, and thousands of them waking at once stall every request for seconds.
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
+        self.flush_headers()
 
     def authenticate(self):
         """The exact token, compared in constant time; the database is never asked."""
