@@ -230,13 +230,15 @@ def connection_kwargs():
     return kw
 
 
-def bounded_ping(conn, timeout):
-    """SELECT 1 with a client-side deadline: a connection that does not answer within it is closed and refused."""
+def bounded_ping(conn, timeout, query=b"SELECT 1"):
+    """A query with a client-side deadline (a connection that does not answer within it is closed and refused); returns
+    the first value of its answer."""
     pg = conn.pgconn
     deadline = time.monotonic() + timeout
     if pg.status != pq.ConnStatus.OK or pg.transaction_status != pq.TransactionStatus.IDLE:
         raise psycopg.OperationalError("the database connection is not usable")
-    pg.send_query(b"SELECT 1")
+    pg.send_query(query)
+    value = None
     try:
         while pg.flush() != 0:
             if not select.select([], [pg.socket], [], max(0, deadline - time.monotonic()))[1]:
@@ -249,9 +251,10 @@ def bounded_ping(conn, timeout):
                 continue
             result = pg.get_result()
             if result is None:
-                return
+                return value
             if result.status != pq.ExecStatus.TUPLES_OK:
                 raise psycopg.OperationalError("the database refused the validation query")
+            value = result.get_value(0, 0)
     except TimeoutError:
         conn.close()
         raise psycopg.OperationalError("the database did not answer the validation query in time") from None
@@ -290,8 +293,19 @@ class Database:
                 raise Failure(503, "database_unavailable",
                               "no database connection became available within the pool timeout") from None
             try:  # the whole checkout within the pool timeout, as HikariCP's connectionTimeout bounds its validation
-                bounded_ping(conn, max(0.05, min(CONFIG.validation_timeout, deadline - time.monotonic())))
-                return conn
+                # The validation is the fencing check as well: a connection made before a failover may lead to an old
+                # primary that came back (still writable, on a lower timeline) or to a node now in recovery.
+                timeline = int(bounded_ping(conn, max(0.05, min(CONFIG.validation_timeout, deadline - time.monotonic())),
+                                            TIMELINE_SQL.encode()))
+                with FencedConnection.timeline_lock:
+                    FencedConnection.highest_timeline = max(FencedConnection.highest_timeline, timeline)
+                    highest = FencedConnection.highest_timeline
+                if timeline >= highest:
+                    return conn
+                LOG.warning("fenced a pooled connection to a stale primary: timeline %s, but timeline %s has been seen",
+                            timeline, highest)
+                conn.close()
+                self.pool.putconn(conn)
             except psycopg.Error as e:
                 LOG.info("dropped a stale connection: %s", e)
                 conn.close()
