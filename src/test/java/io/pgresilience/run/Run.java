@@ -79,6 +79,9 @@ public final class Run implements AutoCloseable {
         }
         Deployment.of(settings.text("topology")); // an unknown one: one line, before anything starts
         Labs.checkFaults(settings); // an unknown engine, or kernel faults this machine or lab cannot make: one line
+        if (targetName.equals("command")) {
+            CommandTarget.prepareOnce(settings); // the profile's command.prepare (e.g. a virtual environment), before any lab
+        }
         if (targetName.equals("external")) {
             // The suite runs neither this gateway nor its database: no lab, only the gateway's address and token.
             return new Run(worker, settings, null, null, new ExternalTarget(settings), "none (the suite does not control an external gateway's database)");

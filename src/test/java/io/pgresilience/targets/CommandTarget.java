@@ -60,17 +60,13 @@ public final class CommandTarget implements GatewayTarget {
         this.cluster = cluster;
         this.network = network;
         this.lab = lab;
-        this.command = settings.text("gateway.command");
-        if (command.isBlank()) {
-            throw new LabException("-Dtarget=command needs -Dgateway.command=\"the command that starts the gateway\" and "
-                    + "-Dgateway.profile=NAME|FILE (see README, \"Test your own gateway\")");
-        }
         this.profile = GatewayProfile.named(settings.text("gateway.profile"));
         this.launch = profile.launch();
         if (launch == null) {
             throw new LabException("gateway profile " + profile.describeSource() + " says nothing of how to run the gateway "
                     + "(database.url, database.hosts, env.*, auth.token, pool.*, timeout.pool-ms): -Dtarget=command needs them");
         }
+        this.command = commandOf(settings, profile);
         this.logFile = logsDir.resolve(profile.name() + "-command-gateway.log");
         this.topology = defaultTopology();
         // Every ${secret:NAME} is made once per run and given to the gateway in its environment only.
@@ -171,6 +167,7 @@ public final class CommandTarget implements GatewayTarget {
     }
 
     private void start() {
+        applyRoleSettings();
         port = Ports.requireFree(settings.integer("gateway.port"), "the gateway (" + profile.name() + ")");
         baseUrl = "http://127.0.0.1:" + port;
         Map<String, String> env = environment();
@@ -184,6 +181,70 @@ public final class CommandTarget implements GatewayTarget {
             token = mintToken(env, work);
         }
         verifyToken();
+    }
+
+    /**
+     * The gateway's command: -Dgateway.command, else the profile's {@code command} (where it may name files beside the
+     * profile with ${profile.dir}).
+     */
+    private static String commandOf(Settings settings, GatewayProfile profile) {
+        String given = settings.text("gateway.command");
+        if (!given.isBlank()) {
+            return given;
+        }
+        String own = profile.launch().command();
+        if (own == null) {
+            throw new LabException("-Dtarget=command needs -Dgateway.command=\"the command that starts the gateway\" (or a "
+                    + "'command' key in the profile) and -Dgateway.profile=NAME|FILE (see README, \"Test your own gateway\")");
+        }
+        return own.replace("${profile.dir}", profileDir(profile));
+    }
+
+    private static String profileDir(GatewayProfile profile) {
+        return profile.directory().map(d -> d.toAbsolutePath().toString()).orElseThrow(() -> new LabException("gateway profile "
+                + profile.describeSource() + " is shipped with the suite: ${profile.dir} needs a profile file"));
+    }
+
+    /**
+     * Once per run, before any lab starts: the profile's {@code command.prepare} (e.g. making the gateway's virtual
+     * environment, cached between runs), run with {@code /bin/sh -c} in the profile's directory. A failure is one line
+     * with the command's last output line; nothing starts.
+     */
+    public static synchronized void prepareOnce(Settings settings) {
+        if (prepared) {
+            return;
+        }
+        GatewayProfile profile = GatewayProfile.named(settings.text("gateway.profile"));
+        String prepare = profile.launch() == null ? null : profile.launch().commandPrepare();
+        if (prepare != null) {
+            String dir = profileDir(profile);
+            Command.Result r = Command.of("/bin/sh", "-c", prepare.replace("${profile.dir}", dir)).in(Path.of(dir))
+                    .timeout(settings.millis("gateway.prepare-timeout-ms")).run();
+            String[] lines = r.output().strip().split("\n");
+            if (!r.ok()) {
+                throw new LabException("the command.prepare of gateway profile " + profile.describeSource() + " failed (exit "
+                        + r.exitCode() + "): " + lines[lines.length - 1].strip());
+            }
+            System.err.println("pg-resilience: gateway " + profile.name() + " prepared: " + lines[lines.length - 1].strip());
+        }
+        prepared = true;
+    }
+
+    private static boolean prepared;
+
+    private boolean behindTransactionPooler() {
+        return network.pooler().filter(p -> p.poolsTransactions()).isPresent();
+    }
+
+    /**
+     * What the reference gets behind a transaction pooler: its statement timeout on its role, since startup options do not
+     * pass the pooler (PgBouncer ignores them). Set where the profile declares a statement timeout, reset elsewhere.
+     */
+    private void applyRoleSettings() {
+        boolean viaRole = behindTransactionPooler() && launch.statementTimeoutMs() != null;
+        cluster.primary().execute(cluster.database(), "ALTER ROLE " + cluster.gatewayRole()
+                + (viaRole ? " SET statement_timeout = " + number("timeout.statement-ms", launch.statementTimeoutMs())
+                : " RESET statement_timeout"));
     }
 
     /** The profile's env.* with every placeholder filled in; secrets included, so for the process's environment only. */
@@ -227,6 +288,8 @@ public final class CommandTarget implements GatewayTarget {
                 yield token;
             }
             case "suite.pid" -> Long.toString(ProcessHandle.current().pid());
+            case "pooler" -> behindTransactionPooler() ? "transaction" : "none";
+            case "profile.dir" -> profileDir(profile);
             case "command.dir" -> commandDir();
             case "database.url" -> databaseUrl(true);
             case "database.host" -> hosts().get(0).substring(0, hosts().get(0).lastIndexOf(':'));

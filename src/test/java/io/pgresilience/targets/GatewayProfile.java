@@ -70,7 +70,9 @@ public record GatewayProfile(
             String poolTimeoutMs,
             String connectTimeoutMs,
             String socketTimeoutMs,
-            String statementTimeoutMs) {
+            String statementTimeoutMs,
+            String command,
+            String commandPrepare) {
     }
 
     /** The description of every server the suite creates: stored verbatim, the contract check reads it back. */
@@ -85,7 +87,8 @@ public record GatewayProfile(
     /** What a value may refer to as {@code ${...}} (besides {@code setting:KEY} and {@code secret:NAME}). */
     public static final List<String> PLACEHOLDERS = List.of("host", "port", "token", "suite.pid", "command.dir",
             "database.url", "database.host", "database.port", "database.hosts", "database.name", "database.user",
-            "database.password", "pool.min-idle", "pool.max", "pool.overflow", "pool.timeout-ms", "pool.timeout-s");
+            "database.password", "pool.min-idle", "pool.max", "pool.overflow", "pool.timeout-ms", "pool.timeout-s", "pooler",
+            "profile.dir");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
     private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -130,6 +133,8 @@ public record GatewayProfile(
         k.put("timeout.connect-ms", "optional");
         k.put("timeout.socket-ms", "optional");
         k.put("timeout.statement-ms", "optional");
+        k.put("command", "optional");
+        k.put("command.prepare", "optional");
         return Collections.unmodifiableMap(k);
     }
 
@@ -277,7 +282,7 @@ public record GatewayProfile(
     /** The part for -Dtarget=command: validated when any of it is there; null when none of it is. */
     private static Launch launch(Map<String, String> v, List<String> mistakes) {
         boolean any = v.keySet().stream().anyMatch(k -> k.startsWith("env.") || k.startsWith("database.") || k.startsWith("auth.")
-                || k.startsWith("pool.") || k.startsWith("timeout."));
+                || k.startsWith("pool.") || k.startsWith("timeout.") || k.startsWith("command"));
         if (!any) {
             return null;
         }
@@ -307,7 +312,8 @@ public record GatewayProfile(
             mistakes.add("no env.NAME=${port}: the gateway must be told the port the suite chose for it");
         }
         v.forEach((k, val) -> {
-            if (k.startsWith("env.") || k.startsWith("pool.") || k.startsWith("timeout.") || k.equals("auth.token-command")) {
+            if (k.startsWith("env.") || k.startsWith("pool.") || k.startsWith("timeout.") || k.equals("auth.token-command")
+                    || k.startsWith("command")) {
                 Matcher m = PLACEHOLDER.matcher(val);
                 while (m.find()) {
                     String ph = m.group(1);
@@ -325,7 +331,8 @@ public record GatewayProfile(
                 !"false".equals(v.getOrDefault("database.url-credentials", "true")), Collections.unmodifiableMap(env),
                 v.get("auth.token"), v.get("auth.token-command"), v.get("pool.idle-size"), v.get("pool.max-size"),
                 v.get("timeout.pool-ms"), blankToNull(v.get("timeout.connect-ms")), blankToNull(v.get("timeout.socket-ms")),
-                blankToNull(v.get("timeout.statement-ms")));
+                blankToNull(v.get("timeout.statement-ms")), blankToNull(v.get("command")),
+                blankToNull(v.get("command.prepare")));
     }
 
     private static void requireWith(Map<String, String> v, List<String> mistakes, boolean when, String key, String because) {
@@ -372,6 +379,11 @@ public record GatewayProfile(
     }
 
     /** Where a run can find the profile again: a shipped one by name, else its file. */
+    /** The directory of a profile file (${profile.dir}); none for a shipped profile. */
+    public Optional<Path> directory() {
+        return source.startsWith(RESOURCE_DIR) ? Optional.empty() : Optional.ofNullable(Path.of(source).getParent());
+    }
+
     public String describeSource() {
         return source.startsWith(RESOURCE_DIR) ? "src/test/resources/" + source : source;
     }

@@ -130,4 +130,30 @@ class GatewayProfileTest {
         assertThatThrownBy(() -> GatewayProfile.named(dir.resolve("missing.properties").toString()))
                 .hasMessage("gateway profile file " + dir.resolve("missing.properties") + " does not exist");
     }
+
+    @Test
+    void theExampleGatewaysProfileCarriesItsCommandAndItsPreparation() {
+        GatewayProfile p = GatewayProfile.named("examples/python-gateway/gateway.properties");
+        assertThat(p.launch().command()).isEqualTo("${profile.dir}/run.sh");
+        assertThat(p.launch().commandPrepare()).isEqualTo("${profile.dir}/run.sh --prepare");
+        assertThat(p.directory()).contains(Path.of("examples/python-gateway").toAbsolutePath());
+        assertThat(p.launch().environment()).containsEntry("GW_POOLER", "${pooler}");
+        assertThat(GatewayProfile.REFERENCE.directory()).isEmpty();
+    }
+
+    @Test
+    void anUnknownPlaceholderInTheCommandIsAMistake() {
+        String launch = """
+                database.url=libpq
+                database.hosts=multi
+                auth.token=generated
+                env.GW_PORT=${port}
+                pool.idle-size=1
+                pool.max-size=2
+                timeout.pool-ms=1000
+                """;
+        GatewayProfile.parse("test.properties", VALID + launch + "command=${profile.dir}/run.sh\n");
+        assertThat(mistakes(VALID + launch + "command=${profile.directory}/run.sh\n")).singleElement().asString()
+                .startsWith("key 'command': unknown placeholder ${profile.directory}");
+    }
 }
