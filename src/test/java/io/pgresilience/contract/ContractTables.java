@@ -215,6 +215,10 @@ public final class ContractTables {
                 + "after " + Judge.TIMEOUT_FLOOR_PERCENT + " %…100 % of it (+ `deadline.request-slack-ms`), and so does `-Pcontract` (the pool "
                 + "held by `pool.max-size` calls waiting on a lock); no timeout error may come sooner");
         m.put("timeout.connect-ms", "the gateway's connect timeout, for the report and the request bound; blank: none");
+        m.put("command", "with `-Dtarget=command`: the command that starts the gateway (`/bin/sh -c`, in an empty directory, with "
+                + "the profile's environment), when `-Dgateway.command` does not give one; `${profile.dir}` is the profile's folder");
+        m.put("command.prepare", "run once before any lab starts (e.g. making the gateway's virtual environment); a failure is one "
+                + "line and the run stops");
         m.put("timeout.socket-ms", "the gateway's socket (read) timeout: every request must end within pool + socket timeout + slack "
                 + "(the judge's first rule; without one, `gateway.socket-timeout-s` is assumed); CL-04 adds latency beyond it");
         m.put("timeout.statement-ms", "the statement timeout the gateway sets: TX-02 holds a row past it and expects a 503/504 naming a "
