@@ -36,7 +36,7 @@ public final class DeploymentSpec {
                 "proxy_next_upstream", "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "proxy_connect_timeout",
                 "proxy_send_timeout", "proxy_read_timeout", "keepalive_timeout", "client_max_body_size"));
         PARTS.put("gateway", Set.of("replicas", "workers", "worker-class", "timeout", "graceful-timeout", "keep-alive",
-                "preload"));
+                "preload", "control-socket", "restart"));
         PARTS.put("redis", Set.of("version", "maxmemory", "maxmemory-policy", "tcp-backlog", "timeout", "tcp-keepalive",
                 "maxclients"));
         // PgBouncer 1.24's settings of its [pgbouncer] section that a deployment may set.

@@ -57,6 +57,10 @@ public final class DeployedGateway implements GatewayTarget {
             "BASIC_AUTH_PASSWORD", "Ba1-" + EmbeddedCluster.newSecret());
     private final List<GatewayProcess> replicas = new ArrayList<>();
     private final List<Integer> replicaPorts = new ArrayList<>();
+    private final List<List<String>> replicaArgv = new ArrayList<>();
+    private Map<String, String> replicaEnv = Map.of();
+    private volatile boolean closing;
+    private java.util.concurrent.ScheduledExecutorService supervisor;
     private Redis redis;
     private Nginx nginx;
     private boolean migrated;
@@ -149,7 +153,7 @@ public final class DeployedGateway implements GatewayTarget {
     }
 
     @Override
-    public void restart() {
+    public synchronized void restart() {
         stopReplicas();
         if (redis == null || !redis.alive()) {
             closeQuietly(redis);
@@ -164,6 +168,21 @@ public final class DeployedGateway implements GatewayTarget {
         }
         Duration within = settings.millis("deadline.gateway-start-ms");
         replicas.get(0).awaitHttp200(baseUrl + profile().readinessPath(), within);
+        if (supervisor == null) {
+            supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "contextforge-replica-supervisor");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = settings.millis("poll.interval-ms").toMillis();
+            supervisor.scheduleWithFixedDelay(() -> {
+                try {
+                    superviseReplicas();
+                } catch (RuntimeException e) {
+                    System.err.println("pg-resilience: a replica could not be restarted: " + e.getMessage());
+                }
+            }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         if (token == null) {
             token = mintToken();
         }
@@ -187,7 +206,46 @@ public final class DeployedGateway implements GatewayTarget {
         migrated = true;
     }
 
+    /**
+     * compose's {@code restart: unless-stopped}: a replica whose gunicorn exits on its own (e.g. "Worker failed to boot"
+     * while the database is away) is started again on its port, as Docker restarts its container; what is left of it
+     * (a worker still booting) goes with it, as a container's processes do. Each restart is a line on the console.
+     */
+    private synchronized void superviseReplicas() {
+        if (closing || !"unless-stopped".equals(spec.value("gateway", "restart"))) {
+            return;
+        }
+        for (int i = 0; i < replicas.size(); i++) {
+            GatewayProcess r = replicas.get(i);
+            if (r.alive()) {
+                continue;
+            }
+            killSession(r.pid());
+            r.close();
+            System.err.println("pg-resilience: contextforge-replica-" + (i + 1) + " (gunicorn pid " + r.pid()
+                    + ") exited on its own; started again (restart: unless-stopped, as compose runs it)");
+            replicas.set(i, GatewayProcess.start("contextforge-replica-" + (i + 1), replicaArgv.get(i), replicaEnv, logFile, lab, workDir()));
+        }
+    }
+
+    /** Every process of the session a replica was started in (setsid: the session's id is the replica's pid). */
+    static void killSession(long sid) {
+        ProcessHandle.allProcesses().filter(p -> sessionOf(p.pid()) == sid).forEach(p -> {
+            p.destroyForcibly();
+        });
+    }
+
+    private static long sessionOf(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     private void startReplicas() {
+        replicaArgv.clear();
         Map<String, String> env = baseEnvironment();
         env.putAll(spec.values("gateway", "env."));
         env.put("DATABASE_URL", url(network.addressForGateway(network.entryForGateway(false).get(0))));
@@ -209,9 +267,14 @@ public final class DeployedGateway implements GatewayTarget {
             if (Boolean.parseBoolean(spec.value("gateway", "preload"))) {
                 argv.add("--preload");
             }
+            if (!Boolean.parseBoolean(spec.value("gateway", "control-socket"))) {
+                argv.add("--no-control-socket");
+            }
             argv.add("mcpgateway.main:app");
+            replicaArgv.add(List.copyOf(argv));
             replicas.add(GatewayProcess.start("contextforge-replica-" + (i + 1), argv, env, logFile, lab, workDir()));
         }
+        replicaEnv = env;
         Duration within = settings.millis("deadline.gateway-start-ms");
         for (int i = 0; i < replicas.size(); i++) {
             replicas.get(i).awaitHttp200("http://127.0.0.1:" + replicaPorts.get(i) + profile().readinessPath(), within);
@@ -366,8 +429,11 @@ public final class DeployedGateway implements GatewayTarget {
         return seen;
     }
 
-    private void stopReplicas() {
-        replicas.forEach(GatewayProcess::close);
+    private synchronized void stopReplicas() {
+        for (GatewayProcess r : replicas) {
+            r.close();
+            killSession(r.pid()); // a worker its master left behind holds the replica's port
+        }
         replicas.clear();
     }
 
@@ -383,6 +449,10 @@ public final class DeployedGateway implements GatewayTarget {
 
     @Override
     public void close() {
+        closing = true;
+        if (supervisor != null) {
+            supervisor.shutdownNow();
+        }
         closeQuietly(nginx);
         stopReplicas();
         closeQuietly(redis);
