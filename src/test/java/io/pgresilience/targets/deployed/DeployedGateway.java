@@ -383,7 +383,8 @@ public final class DeployedGateway implements GatewayTarget {
 
     /** "ContextForge 1.1.0 as its docker-compose.yml deploys it: nginx 1.22 → 2 replicas × 2 gunicorn workers → ..." */
     public String headline() {
-        String pg = cluster.postgresVersion().replaceFirst("^(PostgreSQL \\d+).*$", "$1");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("PostgreSQL\\)? (\\d+)").matcher(cluster.postgresVersion());
+        String pg = m.find() ? "PostgreSQL " + m.group(1) : cluster.postgresVersion();
         return "ContextForge " + version() + " as its docker-compose.yml deploys it: nginx " + spec.value("nginx", "version") + " → "
                 + replicaCount() + " replicas × " + workers() + " gunicorn workers (" + spec.value("gateway", "worker-class")
                 + ") → PgBouncer " + spec.value("pgbouncer", "version") + " → " + pg + "; Redis cache";
