@@ -44,6 +44,10 @@ public final class Settings {
                 p.setProperty(key, System.getProperty(key));
             }
         }
+        // A product's deployment runs behind its own pooler: it implies topology=pgbouncer unless one is named.
+        if (!p.getProperty("deployment", "").isBlank() && System.getProperty("topology") == null) {
+            p.setProperty("topology", "pgbouncer");
+        }
         return new Settings(p);
     }
 

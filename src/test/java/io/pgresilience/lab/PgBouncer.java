@@ -74,6 +74,23 @@ public final class PgBouncer implements Pooler {
         this.upstream = upstream;
     }
 
+    /** The binary named by -Dpgbouncer.bin (blank: Debian's), or one line if it is not there. */
+    public static Path locate(String configured) {
+        if (configured == null || configured.isBlank()) {
+            return locate();
+        }
+        Path p = Path.of(configured);
+        if (!Files.isExecutable(p)) {
+            throw new LabException("pgbouncer.bin=" + configured + " is not an executable file (src/test/tools/build-pgbouncer.sh builds 1.24.1)");
+        }
+        return p;
+    }
+
+    /** Its version line, e.g. "PgBouncer 1.24.1". */
+    public static String versionOf(Path binary) {
+        return Command.of(binary.toString(), "--version").run().output().lines().findFirst().orElse("unknown").strip();
+    }
+
     /** The binary, or one line naming the package that brings it. */
     public static Path locate() {
         return BINARIES.stream().filter(Files::isExecutable).findFirst().orElseThrow(() -> new LabException(
@@ -101,7 +118,14 @@ public final class PgBouncer implements Pooler {
     public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
                                   Map<String, String> poolSettings, boolean restartOnExit, String database, String role,
                                   String password, String upstreamHost, int upstreamPort, NetworkPlace place) {
-        Path binary = locate();
+        return start(directory, user, deadlines, bin, poolSettings, restartOnExit, database, role, password, upstreamHost,
+                upstreamPort, place, locate());
+    }
+
+    /** The same, with a binary of the run's choice (-Dpgbouncer.bin=, a deployment's version). */
+    public static PgBouncer start(LabDirectory directory, OsUser user, Deadlines deadlines, PgBinaries bin,
+                                  Map<String, String> poolSettings, boolean restartOnExit, String database, String role,
+                                  String password, String upstreamHost, int upstreamPort, NetworkPlace place, Path binary) {
         String version = Command.of(binary.toString(), "--version").run().output().lines().findFirst().orElse("PgBouncer").strip();
         Path dir = directory.path().resolve("pgbouncer");
         int port = place == null ? Ports.free() : 6432;

@@ -20,6 +20,11 @@ import io.pgresilience.faults.kernel.KernelNet;
 import io.pgresilience.faults.kernel.KernelProxyMaker;
 import io.pgresilience.lab.NetworkPlace;
 import io.pgresilience.run.ContainerLab;
+import io.pgresilience.config.DeploymentSpec;
+import io.pgresilience.lab.deployed.DeployedLab;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.List;
 
 /** Starts the lab the run asks for (-Dlab=embedded|containers). */
@@ -69,6 +74,43 @@ public final class Labs {
                         + " so far; -Dtopology=" + topology + " runs with -Dfaults=in-jvm or -Dfaults=toxiproxy");
             }
         }
+    }
+
+    /** The deployment named by -Ddeployment (blank: none, the lab's own). */
+    public static Optional<DeploymentSpec> deployment(Settings settings) {
+        String name = settings.text("deployment");
+        return name.isBlank() ? Optional.empty() : Optional.of(DeploymentSpec.load(name));
+    }
+
+    /**
+     * A deployment named, checked before anything starts: known, for a target and lab that can run it, behind
+     * PgBouncer, on in-JVM or Toxiproxy faults, every part installed in the version it needs. One line if not.
+     */
+    public static void checkDeployment(Settings settings) {
+        Optional<DeploymentSpec> spec = deployment(settings);
+        if (spec.isEmpty()) {
+            return;
+        }
+        if (!settings.text("target").equals("contextforge")) {
+            throw new LabException("-Ddeployment=" + spec.get().name() + " deploys ContextForge: use it with -Dtarget=contextforge");
+        }
+        if (!settings.text("lab").equals("embedded") || settings.text("faults").equals("kernel")) {
+            throw new LabException("-Ddeployment=" + spec.get().name() + " runs in the embedded lab with -Dfaults=in-jvm or toxiproxy");
+        }
+        if (!settings.text("topology").equals("pgbouncer")) {
+            throw new LabException("-Ddeployment=" + spec.get().name() + " runs behind its PgBouncer: -Dtopology=pgbouncer (its default), not "
+                    + settings.text("topology"));
+        }
+        DeployedLab.check(spec.get(), pgbouncerBin(settings));
+    }
+
+    /** -Dpgbouncer.bin, or for a deployment that needs 1.24.1 the folder build-pgbouncer.sh builds it in. */
+    static String pgbouncerBin(Settings settings) {
+        String configured = settings.text("pgbouncer.bin");
+        if (configured.isBlank() && !settings.text("deployment").isBlank()) {
+            return "/usr/local/lib/pgbouncer-" + deployment(settings).get().value("pgbouncer", "version") + "/bin/pgbouncer";
+        }
+        return configured;
     }
 
     /** The fault proxies' maker: -Dfaults=in-jvm (default) or toxiproxy (a real Toxiproxy server per lab). */
@@ -188,9 +230,17 @@ public final class Labs {
                                        OsUser user, LabNetwork network, EmbeddedCluster cluster, NetworkPlace place) {
         try {
             var primaryLink = network.proxyFor(cluster.primary());
-            network.behind(PgBouncer.start(directory, user, deadlines, bin, settings.withPrefix("pgbouncer."),
+            Optional<DeploymentSpec> spec = deployment(settings);
+            Map<String, String> pool = settings.withPrefix("pgbouncer.");
+            pool.remove("bin");
+            if (spec.isPresent()) {
+                // The deployment's PgBouncer: every setting as shipped (sizes scaled where it says so), its server flags on the nodes.
+                DeployedLab.applyServerSettings(cluster, spec.get());
+                pool = DeployedLab.pgbouncerSettings(spec.get());
+            }
+            network.behind(PgBouncer.start(directory, user, deadlines, bin, pool,
                     restartOnExit(settings), cluster.database(), cluster.gatewayRole(), cluster.gatewayPassword(),
-                    primaryLink.listenHost(), primaryLink.listenPort(), place), cluster.primary());
+                    primaryLink.listenHost(), primaryLink.listenPort(), place, PgBouncer.locate(pgbouncerBin(settings))), cluster.primary());
         } catch (RuntimeException | Error e) {
             cluster.close();
             throw e;
@@ -243,7 +293,7 @@ public final class Labs {
         PgBinaries bin = PgBinaries.locate(settings.text("pg.bin"));
         OsUser user = OsUser.forPostgres(settings.text("lab.os-user"));
         if (deployment == Deployment.PGBOUNCER) {
-            PgBouncer.locate(); // missing: one line, before anything starts
+            PgBouncer.locate(pgbouncerBin(settings)); // missing: one line, before anything starts
         }
         if (deployment == Deployment.PATRONI) {
             PatroniCluster.requirePrograms();

@@ -16,6 +16,7 @@ import io.pgresilience.lab.PgBinaries;
 import io.pgresilience.lab.Deployment;
 import io.pgresilience.targets.CommandTarget;
 import io.pgresilience.targets.ContextForgeTarget;
+import io.pgresilience.targets.deployed.DeployedGateway;
 import io.pgresilience.targets.ExternalTarget;
 import io.pgresilience.targets.GatewayTarget;
 import io.pgresilience.targets.ReferenceTarget;
@@ -79,6 +80,7 @@ public final class Run implements AutoCloseable {
         }
         Deployment.of(settings.text("topology")); // an unknown one: one line, before anything starts
         Labs.checkFaults(settings); // an unknown engine, or kernel faults this machine or lab cannot make: one line
+        Labs.checkDeployment(settings); // an unknown deployment, a part missing or of a version that does not fit: one line
         if (targetName.equals("command")) {
             CommandTarget.prepareOnce(settings); // the profile's command.prepare (e.g. a virtual environment), before any lab
         }
@@ -158,6 +160,9 @@ public final class Run implements AutoCloseable {
             case "contextforge" -> {
                 if (lab.gatewayInContainer()) {
                     throw new LabException("target=contextforge runs ContextForge from PyPI on this host: use it with lab=embedded");
+                }
+                if (!settings.text("deployment").isBlank()) {
+                    yield new DeployedGateway(settings, Labs.deployment(settings).get(), lab.cluster(), lab.network(), directory, logs);
                 }
                 yield new ContextForgeTarget(settings, lab.cluster(), lab.network(), directory, logs);
             }

@@ -42,7 +42,8 @@ class Conformance {
     /** What each column is, for the tables. */
     static final Map<String, String> LABELS = Map.of("reference", "reference", "contextforge", "as shipped",
             "contextforge-tuned", "tuned", "contextforge-pgbouncer", "behind PgBouncer",
-            "contextforge-kernel", "as shipped, kernel faults", "contextforge-tuned-kernel", "tuned, kernel faults");
+            "contextforge-kernel", "as shipped, kernel faults", "contextforge-tuned-kernel", "tuned, kernel faults",
+            "contextforge-compose", "as deployed (docker-compose.yml)");
 
     /**
      * The proxy columns, and where this machine can make kernel faults (-Dfaults=kernel), ContextForge as shipped and
@@ -50,6 +51,9 @@ class Conformance {
      */
     private static List<String> columns() {
         List<String> c = new ArrayList<>(List.of("reference", "contextforge", "contextforge-tuned", "contextforge-pgbouncer"));
+        if (Boolean.getBoolean("conformance.compose")) {
+            c.add("contextforge-compose"); // as its docker-compose.yml deploys it (-Ddeployment=contextforge-compose): ~15 min more
+        }
         if (!Boolean.getBoolean("conformance.kernel")) {
             return List.copyOf(c); // the kernel columns join with -Dconformance.kernel=true
         }
@@ -91,6 +95,10 @@ class Conformance {
                 overrides.put("faults", "kernel");
             }
             if (column.equals("contextforge-pgbouncer")) {
+                overrides.put("topology", "pgbouncer");
+            }
+            if (column.equals("contextforge-compose")) {
+                overrides.put("deployment", "contextforge-compose");
                 overrides.put("topology", "pgbouncer");
             }
             columnOverrides.put(column, overrides);

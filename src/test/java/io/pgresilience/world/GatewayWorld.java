@@ -52,7 +52,11 @@ public final class GatewayWorld {
     public GatewayWorld(Evidence evidence, Lease lease) {
         this.evidence = evidence;
         this.session = lease.run();
-        this.client = new GatewayClient(session.target(), evidence.history(), bounds().http());
+        // The client waits at least as long as the gateway's deployment may hold a request (as deployed: nginx's
+        // proxy_read_timeout), so that its answer, not the client's give-up, is what is measured.
+        java.time.Duration requestBound = session.target().requestBound();
+        this.client = new GatewayClient(session.target(), evidence.history(),
+                requestBound.compareTo(bounds().http()) > 0 ? requestBound : bounds().http());
     }
 
     public Evidence evidence() {
