@@ -220,7 +220,7 @@ public final class Run implements AutoCloseable {
                     .orElse(" (FO-01 runs both topologies and both replication modes)"));
         }
         List<String> ignored = io.pgresilience.support.CleanEnvironment.ignored();
-        labFacts.put("environment", "the gateway gets " + String.join(", ", io.pgresilience.support.CleanEnvironment.BASE)
+        labFacts.put("shell environment", "the gateway gets " + String.join(", ", io.pgresilience.support.CleanEnvironment.BASE)
                 + " from the shell and its profile's variables; no process of the lab gets a libpq (PG*) variable"
                 + (ignored.isEmpty() ? "" : "; set in the shell and ignored: " + String.join(", ", ignored)));
         return labFacts;
