@@ -301,6 +301,7 @@ public final class PatroniNode extends SqlVerbs {
         if (Files.exists(data.resolve("postmaster.pid"))) {
             pg("pg_ctl", "-D", data.toString(), "-m", "immediate", "-w", "-t", "10", "stop").run();
         }
+        stopOrphanedServers(); // one Patroni lost track of is no child of it any more, and no pid file names it
         if (Files.exists(home)) {
             Command.of("rm", "-rf", home.toString()).check("removing " + home);
         }
