@@ -366,5 +366,14 @@ public final class PatroniCluster extends ReplicatedCluster<PatroniNode> {
             }
         }
         etcd.close();
+        // A Patroni that lost etcd while it was being stopped may have started its server (an offline demotion) just
+        // before it exited, after its process tree was read: nothing can start one any more, so one last look.
+        for (PatroniNode n : nodes) {
+            try {
+                n.stopOrphanedServers();
+            } catch (RuntimeException | AssertionError e) {
+                System.err.println("pg-resilience: could not stop a lost server of " + n + ": " + e.getMessage());
+            }
+        }
     }
 }

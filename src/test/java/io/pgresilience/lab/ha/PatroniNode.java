@@ -268,7 +268,7 @@ public final class PatroniNode extends SqlVerbs {
      * (the second start fails on the lock file, and Patroni records that one's pid); it then rewinds, rebuilds and starts
      * beside the orphan, which holds the port, and the node never streams again. Said in the scenario's log.
      */
-    private void stopOrphanedServers() {
+    void stopOrphanedServers() {
         long recorded = -1;
         try {
             List<String> pidFile = Files.readAllLines(data.resolve("postmaster.pid"));
@@ -284,7 +284,7 @@ public final class PatroniNode extends SqlVerbs {
                 .filter(h -> h.parent().map(p -> p.info().commandLine().map(c -> !c.contains("bin/postgres")).orElse(true)).orElse(true))
                 .forEach(h -> {
                     System.err.println("pg-resilience: " + name + ": stopping a server Patroni lost track of (pid " + h.pid()
-                            + ", postmaster.pid names " + mine + ")");
+                            + (mine < 0 ? ", no postmaster.pid names one)" : ", postmaster.pid names " + mine + ")"));
                     Command.of("kill", "-QUIT", Long.toString(h.pid())).run();
                     Wait.until("the lost server " + h.pid() + " of " + name + " exits", deadlines.operation(), deadlines.poll(),
                             h::isAlive, Boolean.FALSE::equals);
