@@ -5,7 +5,7 @@ import java.time.Duration;
 
 /**
  * What the gateway is held to in every fault scenario, asserted by the judge and shown beside each figure: time to
- * detect (fault → first failed answer, and readiness 503), time to recover (heal → lasting success) and RTO (primary
+ * detect (fault → first failed answer to a request begun after it, and readiness 503), time to recover (heal → lasting success) and RTO (primary
  * lost → first acknowledged write on the new primary). Each comes from {@code slo.<key>}, overridden per deployment by
  * {@code slo.<topology>.<key>} and per target by {@code slo.<target>.<key>}; detection is the gateway's own pool timeout plus {@code slo.detect-slack-ms}.
  */

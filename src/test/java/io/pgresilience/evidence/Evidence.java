@@ -77,6 +77,11 @@ public final class Evidence {
         history.mark(History.HEALING, description);
     }
 
+    /** A heal that began at an earlier moment, known only now (see {@link History#markAt}). */
+    public void healingSince(long atMs, String description) {
+        history.markAt(History.HEALING, description, atMs);
+    }
+
     public void heal(String description) {
         history.mark(History.HEAL, description);
     }

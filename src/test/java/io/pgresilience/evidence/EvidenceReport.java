@@ -20,7 +20,7 @@ public final class EvidenceReport {
     /** The figures of SPEC §5, in order; "—" where a figure does not apply to the scenario. */
     public static Map<String, String> figures(Evidence evidence, Metrics m, Slo slo) {
         Map<String, String> f = new LinkedHashMap<>();
-        f.put("time to detect (fault → first failed answer)", (m.detectMs() == null ? "—"
+        f.put("time to detect (fault → first failed answer to a request begun after it)", (m.detectMs() == null ? "—"
                 : m.detectMs() + " ms (" + (m.detectStatus() == 0 ? "no answer" : m.detectStatus()) + ")")
                 + (evidence.isOutage() ? "   SLO ≤ " + slo.detect().toMillis() + " ms" : "   (no SLO: the fault does not stop the database)"));
         boolean requestsAfterHeal = m.healAtMs() != null

@@ -100,6 +100,22 @@ public final class History {
         return e;
     }
 
+    /**
+     * An event that happened at an earlier moment than now, known only afterwards (e.g. the last moment a node was seen a
+     * standby, once it is seen promoted): kept in time order among the others.
+     */
+    public Event markAt(String name, String description, long atMs) {
+        Event e = new Event(name, description, atMs);
+        synchronized (events) {
+            int i = events.size();
+            while (i > 0 && events.get(i - 1).atMs() > atMs) {
+                i--;
+            }
+            events.add(i, e);
+        }
+        return e;
+    }
+
     public List<Operation> operations() {
         synchronized (operations) {
             return List.copyOf(operations);

@@ -72,7 +72,7 @@ public final class Judge {
      * What the judge is told besides the history.
      *
      * @param requestBoundMs   the longest any request may take: the gateway's own timeouts plus slack
-     * @param detectSloMs      fault → first failed answer, when the fault makes the database unusable
+     * @param detectSloMs      fault → first failed answer to a request begun after it, when the fault makes the database unusable
      * @param recoverSloMs     heal → success that lasts
      * @param rtoSloMs         primary lost → first acknowledged write on the new primary
      * @param sustainMs        how long success must last to count as recovered
@@ -184,7 +184,7 @@ public final class Judge {
         Metrics m = Metrics.of(History.of(ops, events), Duration.ofMillis(t.sustainMs()));
         if (t.outage()) {
             rules.add(m.detectMs() == null
-                    ? new Rule(slo("time to detect", t.detectSloMs()), Status.NOT_APPLICABLE, "no request failed during the fault")
+                    ? new Rule(slo("time to detect", t.detectSloMs()), Status.NOT_APPLICABLE, "no request begun during the fault failed (requests in flight at the fault are held to the request bound)")
                     : figure("time to detect", m.detectMs(), t.detectSloMs(), "first failure: " + m.detectStatus()));
         }
         boolean requestsAfterHeal = windowEnd != Long.MAX_VALUE && ops.stream().anyMatch(o -> o.startMs() >= windowEnd);

@@ -161,4 +161,27 @@ class JudgeTest {
         Judge.Terms deadlock = new Judge.Terms(10_000, 2_000, 2_000, 5_000, 1_500, true, Set.of("409 deadlock_detected"), null);
         assertThat(judge(deadlock, List.of(), null, null).broken()).isEmpty();
     }
+
+    @Test
+    void detectionCountsRequestsBegunDuringTheFaultAndNotARestartsRefusals() {
+        // in flight at the fault (begun at 900), held to the gateway's timeout: not the gateway noticing the database
+        op("write", "w1", 900, 7_000, 504, "database_timeout", "statement timed out", false);
+        // a deliberate restart of the gateway at 6 000 ms: its refusals are not detection either
+        op("read", null, 6_100, 6_101, 0, "connection refused", null, false);
+        events.add(1, new History.Event(History.RESTART, "the gateway restarts", 6_000));
+        Metrics m = Metrics.of(History.of(ops, events), java.time.Duration.ofMillis(1_500));
+        assertThat(m.detectMs()).isNull();
+        op("read", null, 1_200, 2_400, 503, "database_unavailable", "no connection", true);
+        m = Metrics.of(History.of(ops, events), java.time.Duration.ofMillis(1_500));
+        assertThat(m.detectMs()).isEqualTo(1_400);
+        assertThat(m.detectStatus()).isEqualTo(503);
+    }
+
+    @Test
+    void anEventKnownLateTakesItsPlaceInTime() {
+        History h = History.of(List.of(), List.of(new History.Event(History.FAULT, "cut", 1_000),
+                new History.Event(History.HEAL, "promoted", 3_000)));
+        h.markAt(History.HEALING, "promoted since", 2_500);
+        assertThat(h.events()).extracting(History.Event::atMs).containsExactly(1_000L, 2_500L, 3_000L);
+    }
 }

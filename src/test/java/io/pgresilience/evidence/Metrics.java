@@ -8,7 +8,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The figures of SPEC §5, computed from a history: time to detect (fault → first failed answer), time to recover
+ * The figures of SPEC §5, computed from a history: time to detect (fault → first failed answer to a request begun at
+ * or after the fault and ended before any deliberate restart of the gateway: a request in flight at the fault can only
+ * end by a timeout, which the judge's request bound holds; a restart's refusals are not the gateway noticing the
+ * database), time to recover
  * (heal → the start of answers that stay successful), failover RTO (fault, or the moment a stopped
  * node is down, → first acknowledged write begun after it), and status counts and latency percentiles while the fault lasted.
  */
@@ -33,8 +36,9 @@ public record Metrics(
         if (fault == null) {
             return new Metrics(null, null, null, null, null, null, ops.size(), 0, Map.of(), null, null, null);
         }
+        Long restart = history.first(History.RESTART).filter(r -> r >= fault).orElse(null);
         Optional<Operation> firstFailure = ops.stream()
-                .filter(o -> o.endMs() >= fault && !o.ok())
+                .filter(o -> o.startMs() >= fault && !o.ok() && (restart == null || o.endMs() < restart))
                 .min(Comparator.comparingLong(Operation::endMs));
         // A stopped node can acknowledge writes until it is down: the outage is measured from then.
         long outage = history.first(History.DOWN).filter(d -> d >= fault).orElse(fault);

@@ -222,7 +222,7 @@ public final class IndexPage {
             return "";
         }
         StringBuilder t = new StringBuilder("<h2>Figures").append(tops.isEmpty() ? "" : " by topology")
-                .append("</h2><p>From each fault scenario's history: time to detect (fault → first failed answer), to recover ")
+                .append("</h2><p>From each fault scenario's history: time to detect (fault → first failed answer to a request begun after it), to recover ")
                 .append("(heal → lasting success), RTO (primary lost → first acknowledged write), acknowledged writes lost, and a ")
                 .append("switchover's error window. The SLOs each was judged against are in the scenario's evidence.</p>")
                 .append("<table><tr><th>scenario</th>");

@@ -516,9 +516,11 @@ public class FailoverSteps {
     }
 
     /**
-     * Polls both nodes through the suite's own path (the cut leaves it open) until the standby takes writes: the new
-     * primary first, then the old one, so that "both writable" in one poll means both at once (a promoted node stays
-     * writable). The old primary must have stopped taking writes before the new one started.
+     * Polls both nodes through the suite's own path (the cut leaves it open) until the standby takes writes. The isolated
+     * old primary may take seconds to answer (or not answer at all), so it is asked on a thread of its own and the
+     * standby is asked every poll: the moment of the promotion is known within one poll. The old primary must have
+     * stopped taking writes before the new one started: an answer "writable" from the old primary to a question asked
+     * after the new one answered "writable" is a split brain (a promoted node stays writable).
      */
     @Then("the old primary stops taking writes before the standby takes over")
     public void theOldPrimaryStopsTakingWritesBeforeTheStandbyTakesOver() {
@@ -526,35 +528,71 @@ public class FailoverSteps {
         long cut = h.first(History.FAULT).orElseThrow();
         DbNode old = lab.oldPrimary();
         Duration within = gateway.settings().millis("deadline.lab-ms");
-        long[] oldLastWritable = {-1};
-        long[] bothAt = {-1};
+        Duration poll = gateway.bounds().poll();
+        // [asked at, answered at] of each "writable" answer of the old primary
+        List<long[]> oldWritable = java.util.Collections.synchronizedList(new ArrayList<>());
+        long[] standbyLastSeen = {-1};
+        long[] newWritableAt = {-1};
         Boolean tookOver;
+        java.util.concurrent.atomic.AtomicBoolean asking = new java.util.concurrent.atomic.AtomicBoolean(true);
         try (RoleProbe fresh = new RoleProbe(newPrimary); RoleProbe stale = new RoleProbe(old)) {
-            tookOver = Wait.until(newPrimary.name() + " takes writes", within, gateway.bounds().poll(), () -> {
-                boolean freshWritable = fresh.writable();
-                boolean staleWritable = stale.writable();
-                long now = h.now();
-                if (staleWritable) {
-                    oldLastWritable[0] = now;
+            Thread oldProbe = new Thread(() -> {
+                while (asking.get()) {
+                    long asked = h.now();
+                    if (stale.writable()) {
+                        oldWritable.add(new long[] {asked, h.now()});
+                    }
+                    try {
+                        Thread.sleep(poll.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
-                if (freshWritable && staleWritable && bothAt[0] < 0) {
-                    bothAt[0] = now;
+            }, "old-primary-probe");
+            oldProbe.setDaemon(true);
+            oldProbe.start();
+            try {
+                tookOver = Wait.until(newPrimary.name() + " takes writes", within, poll, () -> {
+                    long asked = h.now();
+                    Boolean role = fresh.role();
+                    if (Boolean.FALSE.equals(role)) {
+                        standbyLastSeen[0] = asked;
+                    }
+                    return Boolean.TRUE.equals(role);
+                }, Boolean.TRUE::equals, false);
+                if (Boolean.TRUE.equals(tookOver)) {
+                    newWritableAt[0] = h.now();
                 }
-                return freshWritable;
-            }, Boolean.TRUE::equals, false);
+            } finally {
+                asking.set(false);
+                try {
+                    oldProbe.join(within.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (Boolean.TRUE.equals(tookOver)) {
-                long tookAt = h.now();
+                long tookAt = newWritableAt[0];
+                if (standbyLastSeen[0] >= 0) {
+                    gateway.evidence().healingSince(standbyLastSeen[0], newPrimary.name() + " is promoted (last seen a standby "
+                            + "then: the database may be usable from here)");
+                }
                 gateway.evidence().event(History.PROMOTED, newPrimary.name() + " takes writes, +" + (tookAt - cut) + " ms after the cut");
                 gateway.evidence().heal("a new primary accepts writes");
-                if (stale.writable() && bothAt[0] < 0) {
-                    bothAt[0] = h.now();
+                // one more question to the old primary, asked now that the new one takes writes (its thread has ended)
+                long asked = h.now();
+                if (!oldProbe.isAlive() && stale.writable()) {
+                    oldWritable.add(new long[] {asked, h.now()});
                 }
             }
         }
+        long oldLast = oldWritable.stream().mapToLong(a -> a[1]).max().orElse(-1);
+        long bothAt = newWritableAt[0] < 0 ? -1
+                : oldWritable.stream().filter(a -> a[0] >= newWritableAt[0]).mapToLong(a -> a[1]).min().orElse(-1);
         String oldSays = lab.logSinceScenarioStart(old).lines().filter(l -> l.contains("demot")).findFirst().map(String::strip)
                 .orElse("no demotion in its log");
-        gateway.evidence().note("the old primary " + old.name() + " last took writes", oldLastWritable[0] < 0
-                ? "never after the cut" : "+" + (oldLastWritable[0] - cut) + " ms after the cut (" + oldSays + ")");
+        gateway.evidence().note("the old primary " + old.name() + " last took writes", oldLast < 0
+                ? "never after the cut" : "+" + (oldLast - cut) + " ms after the cut (" + oldSays + ")");
         if (!Boolean.TRUE.equals(tookOver)) {
             throw new AssertionError("the HA manager did not make " + newPrimary.name() + " take writes within " + within.toMillis()
                     + " ms of the cut; the old primary " + old.name() + (writable(old) ? " still takes writes" : " takes none"));
@@ -562,7 +600,7 @@ public class FailoverSteps {
         gateway.evidence().note("how " + newPrimary.name() + " was promoted", newPrimary.howPromoted());
         followThePrimary();
         assertThat("moments after the cut (ms) when both " + old.name() + " and " + newPrimary.name() + " took writes (split brain: "
-                + "the isolated primary was not fenced; " + oldSays + ")", bothAt[0] < 0 ? "none" : "+" + (bothAt[0] - cut), is("none"));
+                + "the isolated primary was not fenced; " + oldSays + ")", bothAt < 0 ? "none" : "+" + (bothAt - cut), is("none"));
     }
 
     /** Whether the node takes writes now (a server that does not answer takes none). */
@@ -587,6 +625,11 @@ public class FailoverSteps {
         }
 
         boolean writable() {
+            return Boolean.TRUE.equals(role());
+        }
+
+        /** True: it takes writes; false: it is a standby; null: no answer. */
+        Boolean role() {
             try {
                 if (connection == null) {
                     connection = node.connect("postgres");
@@ -594,12 +637,12 @@ public class FailoverSteps {
                 try (java.sql.Statement s = connection.createStatement()) {
                     s.setQueryTimeout(2);
                     try (java.sql.ResultSet r = s.executeQuery("SELECT pg_is_in_recovery()")) {
-                        return r.next() && !r.getBoolean(1);
+                        return r.next() ? !r.getBoolean(1) : null;
                     }
                 }
             } catch (java.sql.SQLException | RuntimeException e) {
                 close();
-                return false;
+                return null;
             }
         }
 
