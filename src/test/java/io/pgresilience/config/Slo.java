@@ -16,6 +16,20 @@ public record Slo(Duration detect, Duration recover, Duration rto) {
         return new Slo(detect, Duration.ofMillis(millis(s, target, "recover-ms")), Duration.ofMillis(millis(s, target, "rto-ms")));
     }
 
+    /**
+     * The RTO when the primary is cut off rather than down, under an HA manager ({@code slo.isolated-rto-ms}, per topology
+     * and target as the others): a primary cut off cannot hand its leader lock over, so the standby is elected only when
+     * the lock runs out.
+     */
+    public static Duration isolatedRto(Settings s, String target) {
+        return Duration.ofMillis(millis(s, target, "isolated-rto-ms"));
+    }
+
+    /** The same, with another RTO (a scenario whose fault sets a later floor on it). */
+    public Slo withRto(Duration other) {
+        return new Slo(detect, recover, other);
+    }
+
     private static long millis(Settings s, String target, String key) {
         String v = s.optional("slo." + target + "." + key)
                 .or(() -> s.optional("topology").flatMap(t -> s.optional("slo." + t + "." + key)))

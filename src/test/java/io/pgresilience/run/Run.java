@@ -180,7 +180,7 @@ public final class Run implements AutoCloseable {
     private static void applyLabDefects(String defects, DbCluster cluster) {
         for (String d : defects.split(",")) {
             switch (d.trim()) {
-                case "" -> { }
+                case "", io.pgresilience.support.CleanEnvironment.DEFECT -> { } // read where each process is started
                 case "synchronous-commit-local" -> cluster.primary().execute(cluster.database(),
                         "ALTER ROLE " + cluster.gatewayRole() + " SET synchronous_commit = local");
                 case "ha-manager-hangs" -> {
@@ -190,7 +190,8 @@ public final class Run implements AutoCloseable {
                         throw new LabException("lab defect ha-manager-hangs: " + e.getMessage());
                     }
                 }
-                default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local, ha-manager-hangs)");
+                default -> throw new LabException("unknown lab defect '" + d.trim() + "' (known: synchronous-commit-local, ha-manager-hangs, "
+                        + io.pgresilience.support.CleanEnvironment.DEFECT + ")");
             }
         }
     }
@@ -229,7 +230,8 @@ public final class Run implements AutoCloseable {
     Map<String, String> deadlines() {
         Map<String, String> deadlines = new LinkedHashMap<>();
         deadlines.put("SLOs the judge holds " + target.name() + " to", Slo.of(settings, target.name(),
-                target.poolTimeout()).describe() + "; a request may take at most " + target.requestBound().toMillis()
+                target.poolTimeout()).describe() + " (RTO of a primary cut off under an HA manager ≤ "
+                + Slo.isolatedRto(settings, target.name()).toMillis() + " ms); a request may take at most " + target.requestBound().toMillis()
                 + " ms; readiness sampled every " + settings.text("readiness.sample-ms") + " ms");
         deadlines.put("deadlines of the suite's own waits on the lab", "sessions and pools " + settings.text("deadline.detect-ms")
                 + " / " + settings.text("deadline.recover-ms") + " / " + settings.text("deadline.rto-ms") + " ms, polled every "

@@ -510,6 +510,7 @@ public class FailoverSteps {
 
     @When("the primary is cut off from the rest of the cluster")
     public void thePrimaryIsCutOffFromTheRestOfTheCluster() {
+        gateway.holdToIsolatedRto();
         lab.rememberPrimary(lab.primary());
         newPrimary = lab.standby();
         faults.isolate(lab.oldPrimary());

@@ -28,13 +28,29 @@ public final class CleanEnvironment {
         return LIBPQ.matcher(name).matches();
     }
 
+    /**
+     * The lab defect that undoes all this ({@code -Dlab.defects=inherit-shell-environment}): every process the suite
+     * starts takes the shell's whole environment. A test aid, off by default: the proof that the shell-environment check
+     * (-Pshell-environment) can fail.
+     */
+    public static final String DEFECT = "inherit-shell-environment";
+
+    private static boolean inherits() {
+        return java.util.Arrays.stream(System.getProperty("lab.defects", "").split(",")).map(String::strip).anyMatch(DEFECT::equals);
+    }
+
     /** Removes every libpq variable from a process's environment (ProcessBuilder.environment()). */
     public static void scrub(Map<String, String> environment) {
-        environment.keySet().removeIf(CleanEnvironment::isLibpqVariable);
+        if (!inherits()) {
+            environment.keySet().removeIf(CleanEnvironment::isLibpqVariable);
+        }
     }
 
     /** The base a gateway gets from the shell: those of {@link #BASE} that are set. */
     public static Map<String, String> base() {
+        if (inherits()) {
+            return new LinkedHashMap<>(System.getenv());
+        }
         Map<String, String> out = new LinkedHashMap<>();
         for (String name : BASE) {
             String value = System.getenv(name);

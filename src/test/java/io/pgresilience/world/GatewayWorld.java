@@ -48,6 +48,7 @@ public final class GatewayWorld {
     private Reply last;
     private Map<String, String> startConfiguration = Map.of();
     private long logOffset;
+    private Duration rtoOfThisScenario;
 
     public GatewayWorld(Evidence evidence, Lease lease) {
         this.evidence = evidence;
@@ -86,7 +87,18 @@ public final class GatewayWorld {
 
     /** What this target is held to: detect, recover, RTO. */
     public Slo slo() {
-        return Slo.of(session.settings(), target().name(), target().poolTimeout());
+        Slo slo = Slo.of(session.settings(), target().name(), target().poolTimeout());
+        return rtoOfThisScenario == null ? slo : slo.withRto(rtoOfThisScenario);
+    }
+
+    /**
+     * This scenario's fault puts a later floor under the RTO (a primary cut off under an HA manager: see
+     * {@link Slo#isolatedRto}); the evidence says so.
+     */
+    public void holdToIsolatedRto() {
+        rtoOfThisScenario = Slo.isolatedRto(session.settings(), target().name());
+        evidence.note("RTO SLO of this scenario", rtoOfThisScenario.toMillis() + " ms (slo.isolated-rto-ms: a primary cut off "
+                + "cannot hand its leader lock over; the standby is elected only once the lock runs out)");
     }
 
     /** Skips the scenario, with the reason in the report, when the target lacks what it needs. */
