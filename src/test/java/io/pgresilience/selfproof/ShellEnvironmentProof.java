@@ -71,8 +71,9 @@ class ShellEnvironmentProof {
         }
 
         // the proof that this can fail: the same shell, the processes taking it
+        // (one lab, and a short wait for it: a standby that takes PGSSLMODE=require never streams)
         SuiteRun leaking = SuiteRun.of("shell environment, inherited", Map.of("topology", "direct",
-                "cucumber.filter.tags", "@CL-01", "lab.defects", "inherit-shell-environment"),
+                "cucumber.filter.tags", "@CL-01", "lab.defects", CleanEnvironment.DEFECT, "labs", "1", "deadline.lab-ms", "10000"),
                 REPORTS.resolve("cucumber-shell-inherited.json").toString());
         md.append("\nWith the lab defect `inherit-shell-environment` (every process takes the shell's environment), ")
                 .append("`@CL-01`, direct: ").append(leaking.passed().size()).append(" passed, ").append(leaking.failed().size())
