@@ -48,7 +48,7 @@ class ShellEnvironmentProof {
                 .append(EXPORTED.stream().map(v -> "`" + v + "=" + (v.equals("PGPASSWORD") ? "***" : System.getenv(v)) + "`")
                         .reduce((a, b) -> a + ", " + b).orElse(""))
                 .append(".\n\nTarget `").append(target).append("`, scenarios `").append(TAGS).append("`.\n\n")
-                .append("| topology | passed | failed | skipped | run context: set and ignored |\n|---|---|---|---|---|\n");
+                .append("| topology | passed | failed | run context: set and ignored |\n|---|---|---|---|\n");
         Map<String, List<String>> failed = new LinkedHashMap<>();
         Map<String, String> notNamed = new LinkedHashMap<>();
         int passed = 0;
@@ -65,8 +65,8 @@ class ShellEnvironmentProof {
             if (!unnamed.isEmpty()) {
                 notNamed.put(t, "the run context does not name " + unnamed + " as ignored: \"" + line + "\"");
             }
-            md.append("| ").append(t).append(" | ").append(run.passed().size()).append(" | ").append(run.failed().size())
-                    .append(" | ").append(run.skipped().size()).append(" | ")
+            md.append("| ").append(t).append(" | ").append(run.passed().size()).append(": ")
+                    .append(String.join(", ", run.passed())).append(" | ").append(run.failed().size()).append(" | ")
                     .append(unnamed.isEmpty() ? "all " + EXPORTED.size() : "missing " + unnamed).append(" |\n");
         }
 
