@@ -55,7 +55,7 @@ public final class IndexPage {
                 .append("td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}")
                 .append(".passed{background:#e3f4e5;color:#1b5e20}.failed{background:#fde2e1;color:#b71c1c}")
                 .append(".skipped,.notrun{background:#f3f3f3;color:#666}.pill{padding:.1em .5em;border-radius:.8em;font-size:.85em}")
-                .append(".why{color:#555;font-size:.8em}.banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em;margin:1em 0}.err{color:#b71c1c;font-size:.85em}")
+                .append(".why{color:#555;font-size:.8em}.fig{color:#1a4d7a;font-size:.8em}.banner{background:#fff3cd;border:1px solid #e0c36a;padding:.6em;margin:1em 0}.err{color:#b71c1c;font-size:.85em}")
                 .append("ul.scen{list-style:none;padding-left:0}ul.scen li{margin:.35em 0}</style></head><body>\n");
         h.append("<h1>pg-resilience</h1><p>How <b>").append(esc(target)).append("</b> survives PostgreSQL failure — ")
                 .append("the executable form of the <a href=\"").append(AllureMetadata.PLAN_URL)
@@ -153,7 +153,8 @@ public final class IndexPage {
                 .append("<code>mvn test -Pconformance</code>, run ")
                 // It may be older than this run: say when it was made.
                 .append(esc(Files.getLastModifiedTime(json).toInstant().truncatedTo(ChronoUnit.SECONDS).toString()))
-                .append(". For every failure, what the gateway actually did. <i>Tuned</i>: ContextForge with the database settings an ")
+                .append(". For every failure, what the gateway actually did; under each cell of a fault scenario its figures (time to ")
+                .append("detect, to recover, RTO, writes lost, the longest request). <i>Tuned</i>: ContextForge with the database settings an ")
                 .append("operator would set (").append(esc(String.valueOf(doc.getOrDefault("tuned", "-"))))
                 .append(").</p><table><tr><th>scenario</th>");
         // The columns the run had (older runs: the four proxy columns).
@@ -173,6 +174,10 @@ public final class IndexPage {
                 String detail = row.get(target + " detail");
                 if (detail != null && !status.equals("passed")) {
                     t.append("<div class=\"err\">").append(esc(abbreviate(detail, 300))).append("</div>");
+                }
+                String figures = row.get(target + " figures");
+                if (figures != null) {
+                    t.append("<div class=\"fig\">").append(esc(figures)).append("</div>");
                 }
                 String why = row.get(target + " why");
                 if (why != null && !status.equals("passed")) {
@@ -223,8 +228,8 @@ public final class IndexPage {
         }
         StringBuilder t = new StringBuilder("<h2>Figures").append(tops.isEmpty() ? "" : " by topology")
                 .append("</h2><p>From each fault scenario's history: time to detect (fault → first failed answer to a request begun after it), to recover ")
-                .append("(heal → lasting success), RTO (primary lost → first acknowledged write), acknowledged writes lost, and a ")
-                .append("switchover's error window. The SLOs each was judged against are in the scenario's evidence.</p>")
+                .append("(heal → lasting success), RTO (primary lost → first acknowledged write), acknowledged writes lost, a ")
+                .append("switchover's error window, and the longest any request of the scenario was held. The SLOs each was judged against are in the scenario's evidence.</p>")
                 .append("<table><tr><th>scenario</th>");
         columns.forEach(c -> t.append("<th>").append(esc(c)).append("</th>"));
         t.append("</tr>\n");

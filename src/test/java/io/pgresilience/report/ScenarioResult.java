@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * One executed scenario as Cucumber's JSON report records it: its feature, name, tags and overall status, and the
- * figures of its evidence (time to detect, recover, RTO, acknowledged writes lost, a switchover's error window).
+ * figures of its evidence (time to detect, recover, RTO, acknowledged writes lost, a switchover's error window, the longest request).
  */
 public record ScenarioResult(String feature, String name, List<String> tags, String status, String firstError,
                              java.util.Map<String, String> figures) {
@@ -71,6 +71,16 @@ public record ScenarioResult(String feature, String name, List<String> tags, Str
                         put(out, "detect", m.path("detectMs"), " ms");
                         put(out, "recover", m.path("recoverMs"), " ms");
                         put(out, "RTO", m.path("rtoMs"), " ms");
+                        // the longest any request was held, the fault's or not (a request the gateway let hang shows here)
+                        long longest = -1;
+                        for (JsonNode o : h.path("operations")) {
+                            if (o.path("endMs").isNumber() && o.path("startMs").isNumber()) {
+                                longest = Math.max(longest, o.path("endMs").asLong() - o.path("startMs").asLong());
+                            }
+                        }
+                        if (longest >= 0) {
+                            out.put("longest request", longest + " ms");
+                        }
                         JsonNode v = h.path("verdict");
                         if (v.has("acknowledged")) {
                             out.put("lost", v.path("lost").size() + " of " + v.path("acknowledged").asInt());

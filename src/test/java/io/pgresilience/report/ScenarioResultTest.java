@@ -32,4 +32,19 @@ class ScenarioResultTest {
                 .isEqualTo("the request: 401 {\"detail\":\"x\"} after 3 ms");
         assertThat(ScenarioResult.readable(null)).isNull();
     }
+
+    @Test
+    void theFiguresIncludeTheLongestRequest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        String history = "{\"metrics\":{\"faultAtMs\":1000,\"detectMs\":900,\"recoverMs\":13185,\"rtoMs\":null},"
+                + "\"verdict\":{\"acknowledged\":12,\"lost\":[]},\"notes\":{},\"operations\":["
+                + "{\"startMs\":10,\"endMs\":20},{\"startMs\":1500,\"endMs\":16912},{\"startMs\":2000,\"endMs\":2100}]}";
+        String data = java.util.Base64.getEncoder().encodeToString(history.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.nio.file.Path json = dir.resolve("cucumber.json");
+        java.nio.file.Files.writeString(json, "[{\"name\":\"f\",\"elements\":[{\"type\":\"scenario\",\"name\":\"CP-03 x\","
+                + "\"tags\":[],\"steps\":[{\"result\":{\"status\":\"passed\"},\"embeddings\":[{\"name\":\"history.json\","
+                + "\"data\":\"" + data + "\"}]}]}]}]");
+        ScenarioResult r = ScenarioResult.read(json).get(0);
+        assertThat(r.figures()).containsEntry("recover", "13185 ms").containsEntry("detect", "900 ms")
+                .containsEntry("longest request", "15412 ms").containsEntry("lost", "0 of 12").doesNotContainKey("RTO");
+    }
 }

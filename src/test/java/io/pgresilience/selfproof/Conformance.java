@@ -278,6 +278,9 @@ class Conformance {
                 if (r.firstError() != null) {
                     j.put(t + " detail", r.firstError());
                 }
+                if (!r.figures().isEmpty()) {
+                    j.put(t + " figures", figures(r));
+                }
             });
             json.add(j);
         }
@@ -300,6 +303,15 @@ class Conformance {
             return "—";
         }
         String text = r.status().equals("passed") ? "passed" : r.status() + ": " + (r.firstError() == null ? "" : r.firstError());
+        if (!r.figures().isEmpty()) {
+            text += " (" + figures(r) + ")";
+        }
         return text.replace("|", "\\|").replace("\n", " ");
+    }
+
+    /** The scenario's figures in one line: detect, recover, RTO, writes lost, the longest request. */
+    private static String figures(ScenarioResult r) {
+        return r.figures().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(java.util.stream.Collectors.joining(" · "));
     }
 }
