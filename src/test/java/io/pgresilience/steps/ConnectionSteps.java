@@ -195,13 +195,29 @@ public class ConnectionSteps {
                 () -> lab.onPrimary().pids(), (not(empty()))::matches);
     }
 
+    /**
+     * Every time, a request is inside the database when its connection is dropped (its query waits on a lock an outside
+     * session holds, released once the drop is done): without one, whether the drop failed any request — and so whether
+     * the gateway's answer to such a request is judged at all — would depend on the timing of the background traffic.
+     */
     @When("the gateway's database connections are dropped by {means}")
     public void theConnectionsAreDropped(DropMeans means) {
         lab.rememberPrimary(lab.primary());
+        OutsideSession held = null;
+        if (gateway.target().has(Capability.DATABASE_ROLE)) {
+            held = faults.lockTable(gateway.target().profile().toolsTable(), false);
+            gateway.launch(() -> gateway.client().listTools());
+            Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
+                    () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
+        }
         if (means == DropMeans.TERMINATE_BACKEND) {
             faults.terminateGatewayBackends(lab.oldPrimary(), true);
         } else {
             faults.resetConnections(lab.oldPrimary(), gateway.bounds().detect());
+        }
+        if (held != null) {
+            held.release();
+            gateway.evidence().event("released", "the outside session let go of the lock the dropped requests waited on");
         }
     }
 
