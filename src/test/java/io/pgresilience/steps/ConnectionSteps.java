@@ -210,14 +210,20 @@ public class ConnectionSteps {
             Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
                     () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
         }
+        OutsideSession lock = held;
+        Runnable letGo = () -> {
+            if (lock != null) {
+                lock.release();
+                gateway.evidence().event("released", "the outside session let go of the lock the dropped requests waited on");
+            }
+        };
         if (means == DropMeans.TERMINATE_BACKEND) {
             faults.terminateGatewayBackends(lab.oldPrimary(), true);
+            letGo.run();
         } else {
-            faults.resetConnections(lab.oldPrimary(), gateway.bounds().detect());
-        }
-        if (held != null) {
-            held.release();
-            gateway.evidence().event("released", "the outside session let go of the lock the dropped requests waited on");
+            // let go as soon as the reset is in place: the database's answer then meets it (Toxiproxy resets a
+            // connection that carries nothing only when data next flows)
+            faults.resetConnections(lab.oldPrimary(), gateway.bounds().detect(), letGo);
         }
     }
 

@@ -231,11 +231,21 @@ public final class Faults {
 
     /** reset_peer on the gateway's links to the node: every open connection gets a TCP RST; then removed. */
     public void resetConnections(DbNode node, Duration within) {
+        resetConnections(node, within, () -> { });
+    }
+
+    /**
+     * @param onceInPlace run as soon as the reset is in place, before waiting for every connection to be reset: a
+     *                    connection that carries nothing (a query waiting on a lock) is reset by some engines (Toxiproxy)
+     *                    only when data next flows, e.g. once the lock is let go and the database answers
+     */
+    public void resetConnections(DbNode node, Duration within, Runnable onceInPlace) {
         List<FaultProxy> links = gatewayLinksTo(node);
         evidence.fault("reset_peer (TCP RST) on the gateway's connections to " + node.name());
         onEnd("reset_peer removed", () -> links.forEach(p -> p.removeToxic("reset")));
         links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
         madeBy(links);
+        onceInPlace.run();
         Wait.until("every proxied connection to " + node.name() + " is reset", within, Duration.ofMillis(10),
                 () -> links.stream().mapToInt(FaultProxy::connectionCount).sum(), open -> open == 0);
         links.forEach(p -> p.removeToxic("reset"));
