@@ -238,9 +238,7 @@ public final class IndexPage {
             for (String c : columns) {
                 ScenarioResult r = results.stream().filter(x -> x.name().equals(name)
                         && (tops.isEmpty() || c.equals(x.topology()))).findFirst().orElse(null);
-                String cell = r == null ? "—" : r.figures().isEmpty() ? r.status()
-                        : r.figures().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                        .collect(java.util.stream.Collectors.joining(" · "));
+                String cell = r == null ? "—" : r.figures().isEmpty() ? r.status() : r.figuresLine();
                 t.append("<td class=\"").append(r == null ? "notrun" : r.status()).append("\">").append(esc(cell)).append("</td>");
             }
             t.append("</tr>\n");

@@ -279,7 +279,7 @@ class Conformance {
                     j.put(t + " detail", r.firstError());
                 }
                 if (!r.figures().isEmpty()) {
-                    j.put(t + " figures", figures(r));
+                    j.put(t + " figures", r.figuresLine());
                 }
             });
             json.add(j);
@@ -304,14 +304,8 @@ class Conformance {
         }
         String text = r.status().equals("passed") ? "passed" : r.status() + ": " + (r.firstError() == null ? "" : r.firstError());
         if (!r.figures().isEmpty()) {
-            text += " (" + figures(r) + ")";
+            text += " (" + r.figuresLine() + ")";
         }
         return text.replace("|", "\\|").replace("\n", " ");
-    }
-
-    /** The scenario's figures in one line: detect, recover, RTO, writes lost, the longest request. */
-    private static String figures(ScenarioResult r) {
-        return r.figures().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(java.util.stream.Collectors.joining(" · "));
     }
 }
