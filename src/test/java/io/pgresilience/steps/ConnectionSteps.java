@@ -204,7 +204,8 @@ public class ConnectionSteps {
     public void theConnectionsAreDropped(DropMeans means) {
         lab.rememberPrimary(lab.primary());
         OutsideSession held = null;
-        if (gateway.target().has(Capability.DATABASE_ROLE)) {
+        // (a scenario whose own outside session already holds a request inside the database, as TX-03's, keeps it)
+        if (gateway.target().has(Capability.DATABASE_ROLE) && !lab.hasOutsideSession()) {
             held = faults.lockTable(gateway.target().profile().toolsTable(), false);
             gateway.launch(() -> gateway.client().listTools());
             Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),

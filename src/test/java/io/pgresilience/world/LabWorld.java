@@ -92,6 +92,11 @@ public final class LabWorld {
         return s;
     }
 
+    /** Whether this scenario opened an outside session (its own lock may already hold a request inside the database). */
+    public boolean hasOutsideSession() {
+        return !outside.isEmpty();
+    }
+
     /** The newest outside session; the steps' "the outside session". */
     public OutsideSession lastOutsideSession() {
         if (outside.isEmpty()) {
