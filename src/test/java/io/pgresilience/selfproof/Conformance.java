@@ -41,7 +41,7 @@ class Conformance {
     static final List<String> COLUMNS = columns();
     /** What each column is, for the tables. */
     static final Map<String, String> LABELS = Map.of("reference", "reference", "contextforge", "as shipped",
-            "contextforge-tuned", "tuned", "contextforge-pgbouncer", "behind PgBouncer",
+            "contextforge-tuned", "tuned", "contextforge-pgbouncer", "behind PgBouncer 1.24.1",
             "contextforge-kernel", "as shipped, kernel faults", "contextforge-tuned-kernel", "tuned, kernel faults",
             "contextforge-compose", "as deployed (docker-compose.yml)");
 
@@ -96,6 +96,10 @@ class Conformance {
             }
             if (column.equals("contextforge-pgbouncer")) {
                 overrides.put("topology", "pgbouncer");
+                // the PgBouncer generation compose ships (1.2x, prepared statements carried); -Dpgbouncer.bin wins
+                if (Settings.load().text("pgbouncer.bin").isBlank()) {
+                    overrides.put("pgbouncer.bin", Settings.load().text("conformance.contextforge-pgbouncer.pgbouncer-bin"));
+                }
             }
             if (column.equals("contextforge-compose")) {
                 overrides.put("deployment", "contextforge-compose");

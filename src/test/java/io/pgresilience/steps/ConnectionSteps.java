@@ -203,15 +203,8 @@ public class ConnectionSteps {
     @When("the gateway's database connections are dropped by {means}")
     public void theConnectionsAreDropped(DropMeans means) {
         lab.rememberPrimary(lab.primary());
-        OutsideSession held = null;
         // (a scenario whose own outside session already holds a request inside the database, as TX-03's, keeps it)
-        if (gateway.target().has(Capability.DATABASE_ROLE) && !lab.hasOutsideSession()) {
-            held = faults.lockTable(gateway.target().profile().toolsTable(), false);
-            gateway.launch(() -> gateway.client().listTools());
-            Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
-                    () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
-        }
-        OutsideSession lock = held;
+        OutsideSession lock = HeldRequest.hold(gateway, lab, faults).orElse(null);
         Runnable letGo = () -> {
             if (lock != null) {
                 lock.release();

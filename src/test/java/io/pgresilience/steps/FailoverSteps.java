@@ -5,6 +5,7 @@ import io.pgresilience.targets.Capability;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Objects;
+import java.util.Optional;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.anEmptyMap;
 import static org.hamcrest.Matchers.anyOf;
@@ -27,6 +28,7 @@ import io.pgresilience.evidence.Verdict;
 import io.pgresilience.world.Faults;
 import io.pgresilience.lab.DbNode;
 import io.pgresilience.world.LabWorld;
+import io.pgresilience.lab.OutsideSession;
 import io.pgresilience.lab.StopMode;
 import io.pgresilience.world.GatewayWorld;
 import io.pgresilience.targets.Reply;
@@ -125,6 +127,8 @@ public class FailoverSteps {
     public void thePrimaryFails() {
         lab.rememberPrimary(lab.primary());
         newPrimary = lab.standby();
+        // A request is inside the primary when it crashes, every time: the gateway's answer to it is judged in every run.
+        HeldRequest.hold(gateway, lab, faults);
         faults.stop(lab.oldPrimary(), StopMode.IMMEDIATE);
     }
 
@@ -399,7 +403,13 @@ public class FailoverSteps {
     public void theOldPrimaryIsCutOff() {
         lab.rememberPrimary(lab.primary());
         newPrimary = lab.standby();
+        // A read is inside the old primary at the cut, every time; its answer goes into the partition.
+        Optional<OutsideSession> held = HeldRequest.hold(gateway, lab, faults);
         faults.partition(lab.oldPrimary());
+        held.ifPresent(lock -> {
+            lock.release();
+            gateway.evidence().event("answered", "the outside session let go: the old primary answers the waiting read into the partition");
+        });
     }
 
     @When("the standby is promoted while the old primary keeps running")
