@@ -33,6 +33,11 @@ public final class GatewaySessions {
         public boolean waitingOnLock() {
             return "Lock".equals(waitEventType);
         }
+
+        /** Its query waits inside the database: on a lock, or for a synchronous standby's acknowledgement of its commit. */
+        public boolean waitingInside() {
+            return waitingOnLock() || "SyncRep".equals(waitEvent);
+        }
     }
 
     private final DbNode node;

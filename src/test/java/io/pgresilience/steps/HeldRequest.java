@@ -22,10 +22,13 @@ final class HeldRequest {
 
     /**
      * Holds one list of tools inside the primary, and returns the outside session to let go of it; empty where the suite
-     * cannot see the gateway's sessions, or where the scenario's own outside session already holds one (TX-03's).
+     * cannot see the gateway's sessions, or where one is inside the database already.
      */
     static Optional<OutsideSession> hold(GatewayWorld gateway, LabWorld lab, Faults faults) {
-        if (!gateway.target().has(Capability.DATABASE_ROLE) || lab.hasOutsideSession()) {
+        if (!gateway.target().has(Capability.DATABASE_ROLE) || lab.hasOutsideSession()
+                || lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingInside)) {
+            // one is there already: a write waiting for the unreachable synchronous standby (FO-01), or one the
+            // scenario's own lock holds (TX-03); a gateway that serves one request at a time would not even send ours
             return Optional.empty();
         }
         OutsideSession lock = faults.lockTable(gateway.target().profile().toolsTable(), false);
