@@ -84,6 +84,9 @@ class Conformance {
         Map<String, SuiteRun> runs = new LinkedHashMap<>();
         Map<String, Map<String, String>> columnOverrides = new LinkedHashMap<>();
         String tunedQuery = Settings.load().text("conformance.contextforge-tuned.database-url-query");
+        // the PgBouncer generation compose ships (1.2x, prepared statements carried); -Dpgbouncer.bin wins
+        String columnPgbouncer = Settings.load().text("pgbouncer.bin").isBlank()
+                ? Settings.load().text("conformance.contextforge-pgbouncer.pgbouncer-bin") : "";
         for (String column : COLUMNS) {
             Path json = OUT.resolve(column + ".json");
             Map<String, String> overrides = new LinkedHashMap<>();
@@ -96,9 +99,8 @@ class Conformance {
             }
             if (column.equals("contextforge-pgbouncer")) {
                 overrides.put("topology", "pgbouncer");
-                // the PgBouncer generation compose ships (1.2x, prepared statements carried); -Dpgbouncer.bin wins
-                if (Settings.load().text("pgbouncer.bin").isBlank()) {
-                    overrides.put("pgbouncer.bin", Settings.load().text("conformance.contextforge-pgbouncer.pgbouncer-bin"));
+                if (!columnPgbouncer.isBlank()) {
+                    overrides.put("pgbouncer.bin", columnPgbouncer);
                 }
             }
             if (column.equals("contextforge-compose")) {

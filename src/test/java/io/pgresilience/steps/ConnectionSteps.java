@@ -17,7 +17,6 @@ import io.cucumber.java.en.When;
 import io.pgresilience.evidence.History;
 import io.pgresilience.evidence.Operation;
 import io.pgresilience.world.Faults;
-import io.pgresilience.lab.GatewaySessions;
 import io.pgresilience.world.LabWorld;
 import io.pgresilience.lab.OutsideSession;
 import io.pgresilience.lab.StopMode;
@@ -155,10 +154,7 @@ public class ConnectionSteps {
     @Given("a request is waiting for the database to answer")
     public void aRequestIsWaitingForTheDatabase() {
         gateway.require(Capability.DATABASE_ROLE);
-        holdingAWaitingRequest = faults.lockTable(gateway.target().profile().toolsTable(), false);
-        gateway.launch(() -> gateway.client().listTools());
-        Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
-                () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
+        holdingAWaitingRequest = HeldRequest.holdOne(gateway, lab, faults);
     }
 
     /** Only where a pooler or router stands between the gateway and PostgreSQL (-Dtopology=pgbouncer|patroni). */

@@ -31,10 +31,15 @@ final class HeldRequest {
             // scenario's own lock holds (TX-03); a gateway that serves one request at a time would not even send ours
             return Optional.empty();
         }
+        return Optional.of(holdOne(gateway, lab, faults));
+    }
+
+    /** Holds one list of tools inside the primary, whatever is there already; returns the outside session to let go of it. */
+    static OutsideSession holdOne(GatewayWorld gateway, LabWorld lab, Faults faults) {
         OutsideSession lock = faults.lockTable(gateway.target().profile().toolsTable(), false);
         gateway.launch(() -> gateway.client().listTools());
         Wait.until("a query of the gateway waits inside the database", gateway.bounds().detect(), gateway.bounds().poll(),
                 () -> lab.onPrimary().backends().stream().anyMatch(GatewaySessions.Backend::waitingOnLock), waiting -> waiting);
-        return Optional.of(lock);
+        return lock;
     }
 }
