@@ -34,6 +34,8 @@ class Conformance {
 
     private static final Path OUT = Path.of("target", "conformance");
     private static final Path REPORTS = Path.of("reports");
+    /** Why -Dconformance.columns was refused (null: it was not); the run stops with this line before any column runs. */
+    private static String refused;
     /**
      * The columns: the reference gateway, ContextForge as shipped, ContextForge tuned (both direct), and ContextForge as
      * its docker-compose.yml deploys it, behind PgBouncer (-Dtopology=pgbouncer, its compose settings).
@@ -54,15 +56,39 @@ class Conformance {
         if (Boolean.getBoolean("conformance.compose")) {
             c.add("contextforge-compose"); // as its docker-compose.yml deploys it (-Ddeployment=contextforge-compose): ~15 min more
         }
-        if (!Boolean.getBoolean("conformance.kernel")) {
-            return List.copyOf(c); // the kernel columns join with -Dconformance.kernel=true
+        if (Boolean.getBoolean("conformance.kernel")) { // the kernel columns join with -Dconformance.kernel=true
+            if (KernelNet.unavailable().isEmpty()) {
+                c.addAll(List.of("contextforge-kernel", "contextforge-tuned-kernel"));
+            } else {
+                System.out.println("pg-resilience: conformance: no kernel-fault columns here: " + KernelNet.unavailable().get());
+            }
         }
-        if (KernelNet.unavailable().isEmpty()) {
-            c.addAll(List.of("contextforge-kernel", "contextforge-tuned-kernel"));
-        } else {
-            System.out.println("pg-resilience: conformance: no kernel-fault columns here: " + KernelNet.unavailable().get());
+        try {
+            return only(c, System.getProperty("conformance.columns", ""));
+        } catch (IllegalArgumentException e) {
+            refused = e.getMessage();
+            return List.copyOf(c);
         }
-        return List.copyOf(c);
+    }
+
+    /**
+     * -Dconformance.columns=reference,contextforge,…: only those of the columns chosen above (the reference stays first
+     * when named). A name that is not a column is refused in one line, with the columns there are.
+     */
+    static List<String> only(List<String> columns, String wanted) {
+        if (wanted.isBlank()) {
+            return List.copyOf(columns);
+        }
+        List<String> names = List.of(wanted.trim().split("\\s*,\\s*"));
+        List<String> unknown = names.stream().filter(n -> !columns.contains(n)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("-Dconformance.columns names " + unknown + ", which this run has not: its columns are "
+                    + columns + " (-Dconformance.compose=true and -Dconformance.kernel=true add theirs)");
+        }
+        if (!names.contains("reference")) {
+            throw new IllegalArgumentException("-Dconformance.columns must name reference: every table compares with it");
+        }
+        return columns.stream().filter(names::contains).toList();
     }
     /** The ContextForge columns, each with its own expectations file (contextforge-<version><suffix>.expected). */
     static final List<String> CONTEXTFORGE_COLUMNS = COLUMNS.subList(1, COLUMNS.size());
@@ -79,6 +105,9 @@ class Conformance {
 
     @Test
     void contextForgeBehavesAsRecordedForItsVersion() throws IOException {
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
+        }
         Files.createDirectories(OUT);
         Map<String, List<ScenarioResult>> results = new LinkedHashMap<>();
         Map<String, SuiteRun> runs = new LinkedHashMap<>();

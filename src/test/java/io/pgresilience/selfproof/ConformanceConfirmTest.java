@@ -52,4 +52,15 @@ class ConformanceConfirmTest {
         assertThatThrownBy(() -> Conformance.confirmFailure("x", 0, i -> result("passed", null)))
                 .hasMessageContaining("conformance.confirm-tries must be at least 1");
     }
+
+    @Test
+    void columnsNamedAreKeptInTheirOrderAndAnUnknownOneIsRefused() {
+        List<String> all = List.of("reference", "contextforge", "contextforge-tuned", "contextforge-compose");
+        assertThat(Conformance.only(all, "")).isEqualTo(all);
+        assertThat(Conformance.only(all, "contextforge-compose, reference,contextforge"))
+                .containsExactly("reference", "contextforge", "contextforge-compose");
+        assertThatThrownBy(() -> Conformance.only(all, "reference,contextforge-kernel"))
+                .hasMessageContaining("[contextforge-kernel]").hasMessageContaining("-Dconformance.kernel=true");
+        assertThatThrownBy(() -> Conformance.only(all, "contextforge")).hasMessageContaining("must name reference");
+    }
 }
