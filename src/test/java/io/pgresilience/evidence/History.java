@@ -75,7 +75,12 @@ public final class History {
 
     /** The request has ended (with an answer, or with none: status 0). */
     public Operation record(Pending begun, int status, String error, String message, boolean retryAfter, String detail) {
-        long end = now();
+        return record(begun, now(), status, error, message, retryAfter, detail);
+    }
+
+    /** The request ended at endMs (the answer's arrival; reading its body afterwards is the suite's time, not the gateway's). */
+    public Operation record(Pending begun, long end, int status, String error, String message, boolean retryAfter,
+                            String detail) {
         Operation op = new Operation(begun.index(), begun.kind(), begun.key(), begun.startMs(), end, status,
                 Outcome.of(status, error, unknownCode), error, message, retryAfter, detail);
         synchronized (operations) {
