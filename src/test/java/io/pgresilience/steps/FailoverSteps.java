@@ -176,6 +176,9 @@ public class FailoverSteps {
     public void thePrimaryHandsOverToTheStandby() {
         lab.rememberPrimary(lab.primary());
         newPrimary = lab.standby();
+        // A request is inside the old primary when it shuts down, every time: the clean shutdown ends it, and the
+        // gateway's answer to it is judged in every run (without one, whether any request is cut depends on timing).
+        HeldRequest.hold(gateway, lab, faults);
         gateway.evidence().fault("planned switchover from " + lab.oldPrimary().name() + " to " + newPrimary.name());
         lab.cluster().switchoverTo(newPrimary, () -> {
             gateway.evidence().event(History.PROMOTED, newPrimary.name() + " promoted " + newPrimary.howPromoted());
@@ -191,12 +194,14 @@ public class FailoverSteps {
         History h = gateway.evidence().history();
         long began = h.first(History.FAULT).orElseThrow();
         List<Operation> failed = h.operations().stream().filter(o -> o.endMs() >= began && !o.ok()).toList();
+        // from the handover (a request already inside the old primary, held there, began before it) or from the first
+        // failed request begun after it, to the end of the last failed request
         long window = failed.isEmpty() ? 0 : failed.stream().mapToLong(Operation::endMs).max().orElseThrow()
-                - failed.stream().mapToLong(Operation::startMs).min().orElseThrow();
+                - Math.max(began, failed.stream().mapToLong(Operation::startMs).min().orElseThrow());
         long limit = gateway.settings().millis("slo.switchover-window-ms").toMillis();
-        gateway.evidence().note("switchover error window (first failed request to the end of the last)", window + " ms ("
-                + failed.size() + " requests failed; SLO " + limit + " ms)");
-        assertThat("the switchover's error window in ms, from the first failed request to the end of the last ("
+        gateway.evidence().note("switchover error window (the handover, or the first failed request begun after it, to the"
+                + " end of the last failed request)", window + " ms (" + failed.size() + " requests failed; SLO " + limit + " ms)");
+        assertThat("the switchover's error window in ms, from the handover or the first failed request to the end of the last ("
                 + failed.size() + " failed: " + writesSince(h, began) + ")", window, lessThanOrEqualTo(limit));
     }
 
