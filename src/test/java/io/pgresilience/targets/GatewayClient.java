@@ -2,6 +2,7 @@ package io.pgresilience.targets;
 
 import static io.restassured.RestAssured.given;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgresilience.evidence.History;
@@ -159,8 +160,8 @@ public final class GatewayClient {
     private Reply reply(History.Pending start, Response r, String readKey) {
         long end = history.now();
         String body = r.asString();
-        JsonNode json = parse(body);
         int status = r.statusCode();
+        JsonNode json = status >= 400 || readKey != null ? parse(body) : null; // only what is read below
         String error = status < 400 ? null : field(json, ERROR_FIELDS);
         String message = status < 400 ? null : field(json, MESSAGE_FIELDS);
         String detail = readKey == null ? null : found(status, json, readKey);
@@ -214,7 +215,7 @@ public final class GatewayClient {
         }
         try {
             return JSON.readTree(body);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
             return null;
         }
     }
