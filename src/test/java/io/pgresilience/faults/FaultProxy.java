@@ -44,6 +44,14 @@ public interface FaultProxy extends AutoCloseable {
     /** Connections currently proxied. */
     int connectionCount();
 
+    /**
+     * Whether reset_peer (timeout 0) resets an open connection that carries nothing at once (the in-JVM proxy, the
+     * kernel), or only when data next flows on it (Toxiproxy).
+     */
+    default boolean resetsIdleConnectionsAtOnce() {
+        return true;
+    }
+
     @Override
     void close();
 }

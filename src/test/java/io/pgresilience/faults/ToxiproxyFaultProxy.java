@@ -189,6 +189,12 @@ final class ToxiproxyFaultProxy implements FaultProxy {
     }
 
     /** Connections the proxy holds open, as the operating system sees them (Toxiproxy's API does not say). */
+    /** Toxiproxy's reset_peer resets a connection that carries nothing only when data next flows on it. */
+    @Override
+    public boolean resetsIdleConnectionsAtOnce() {
+        return false;
+    }
+
     @Override
     public int connectionCount() {
         return place.connections(serverPort);

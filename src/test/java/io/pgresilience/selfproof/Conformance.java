@@ -284,8 +284,8 @@ class Conformance {
                 .append("suite shortens them (`pgbouncer.*`, in the run context).\n\n");
         if (CONTEXTFORGE_COLUMNS.contains("contextforge-kernel")) {
             md.append("*Kernel faults*: as shipped and tuned, with `-Dfaults=kernel`: each node a host of its own, every ")
-                    .append("network fault an nftables rule (a real partition, which the gateway's own TCP sees; no latency: ")
-                    .append("CL-04 is skipped there).\n\n");
+                    .append("network fault an nftables rule (a real partition, which the gateway's own TCP sees); latency, for ")
+                    .append("want of netem, the node's packets routed through a TUN device and held by the suite.\n\n");
         }
         md.append("| scenario | reference |");
         for (String column : CONTEXTFORGE_COLUMNS) {

@@ -22,8 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole suite on the suite's own fault proxy, on a real Toxiproxy server and, where this machine allows it (root,
  * ip, nft), on kernel faults, one after the other in the same run: the same verdict for every scenario, with each run's
- * figures and wall time. A scenario that an engine cannot make (Toxiproxy cannot cut at a COMMIT; the kernel here has no
- * netem for latency, and cuts no COMMIT) is skipped there with that reason: shown, not a difference. Run with
+ * figures and wall time. A scenario that an engine cannot make (Toxiproxy cannot cut at a COMMIT, nor can the kernel) is skipped there with that reason: shown, not a difference. Run with
  * {@code mvn test -Pfaults-parity}; the table goes to stdout and reports/faults-parity.md.
  */
 class FaultsParity {

@@ -206,6 +206,7 @@ public final class Faults {
                 throw new org.opentest4j.TestAbortedException("not run with this fault engine: " + cannot.getMessage());
             }
         }
+        madeBy(gatewayLinksTo(node));
     }
 
     public void removeLatency() {
@@ -235,9 +236,11 @@ public final class Faults {
     }
 
     /**
-     * @param onceInPlace run as soon as the reset is in place, before waiting for every connection to be reset: a
-     *                    connection that carries nothing (a query waiting on a lock) is reset by some engines (Toxiproxy)
-     *                    only when data next flows, e.g. once the lock is let go and the database answers
+     * @param onceInPlace run once every connection is reset where the engine resets one that carries nothing at once
+     *                    (the in-JVM proxy, the kernel): a request held inside the database and let go here meets the
+     *                    reset, its answer cannot slip through before its connection's reset; where the engine resets
+     *                    such a connection only when data next flows (Toxiproxy), run as soon as the reset is in place,
+     *                    so that the database's answer, once the lock is let go, meets it
      */
     public void resetConnections(DbNode node, Duration within, Runnable onceInPlace) {
         List<FaultProxy> links = gatewayLinksTo(node);
@@ -245,9 +248,16 @@ public final class Faults {
         onEnd("reset_peer removed", () -> links.forEach(p -> p.removeToxic("reset")));
         links.forEach(p -> p.addToxic(Toxic.resetPeer(Direction.DOWNSTREAM, 0).named("reset")));
         madeBy(links);
-        onceInPlace.run();
-        Wait.until("every proxied connection to " + node.name() + " is reset", within, Duration.ofMillis(10),
-                () -> links.stream().mapToInt(FaultProxy::connectionCount).sum(), open -> open == 0);
+        Runnable everyReset = () -> Wait.until("every proxied connection to " + node.name() + " is reset", within,
+                Duration.ofMillis(10), () -> links.stream().mapToInt(FaultProxy::connectionCount).sum(), open -> open == 0);
+        if (links.stream().allMatch(FaultProxy::resetsIdleConnectionsAtOnce)) {
+            everyReset.run();
+            evidence.event("reset", "every connection of the gateway to " + node.name() + " is reset");
+            onceInPlace.run();
+        } else {
+            onceInPlace.run();
+            everyReset.run();
+        }
         links.forEach(p -> p.removeToxic("reset"));
         evidence.heal("reset_peer removed");
     }

@@ -2,7 +2,9 @@ package io.pgresilience.faults.kernel;
 
 import io.pgresilience.support.Command;
 import io.pgresilience.support.LabException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -46,6 +48,7 @@ public final class Host {
     private final String name;
     private final String namespace;
     private final String address;
+    private PacketDelay delay;
 
     Host(String name, String namespace, String address) {
         this.name = name;
@@ -203,12 +206,58 @@ public final class Host {
         return out.lines().filter(l -> !l.isBlank()).map(l -> String.join(" ", l.trim().split("\\s+"))).toList();
     }
 
+    /**
+     * Holds every packet this host sends to the peers for that long, open connections included: latency where the
+     * kernel has no netem ({@link PacketDelay}: the kernel routes the packets through a TUN device, the suite holds
+     * them); {@link Duration#ZERO} or no peer stops it and sends what is held at once.
+     */
+    public synchronized Host setDelayed(Collection<String> peers, Duration by) {
+        peers.forEach(this::requireAddress);
+        if (by.isNegative()) {
+            throw new LabException("kernel latency on " + name + ": " + by + " is negative");
+        }
+        if (delay == null) {
+            if (by.isZero() || peers.isEmpty()) {
+                return this;
+            }
+            delay = PacketDelay.open(this);
+        }
+        delay.set(new LinkedHashSet<>(peers), by);
+        return this;
+    }
+
+    /** How long this host holds its packets to the {@link #delayedPeers()} (zero when it holds none). */
+    public synchronized Duration delay() {
+        return delay == null || delay.peers().isEmpty() ? Duration.ZERO : delay.delay();
+    }
+
+    /** How many packets this host's latency has held so far. */
+    public synchronized long packetsHeld() {
+        return delay == null ? 0 : delay.packets();
+    }
+
+    /** The peers whose packets this host holds now (empty when none). */
+    public synchronized Set<String> delayedPeers() {
+        return delay == null ? Set.of() : delay.peers();
+    }
+
     /** Removes every fault of this host (idempotent). */
     public synchronized Host heal() {
         for (Kind k : Kind.values()) {
             Ip.nft(namespace, "heal " + name, "flush", "set", "inet", TABLE, k.set);
         }
+        if (delay != null) {
+            delay.set(Set.of(), Duration.ZERO);
+        }
         return this;
+    }
+
+    /** Stops holding packets and closes the TUN device (the namespace's removal does the rest); idempotent. */
+    synchronized void close() {
+        if (delay != null) {
+            delay.close();
+            delay = null;
+        }
     }
 
     /**
@@ -231,6 +280,17 @@ public final class Host {
                 String[] peerPort = peer.split(" \\. ");
                 String here = peerPort.length == 2 ? address + ":" + peerPort[1] : address;
                 said.add("kernel: nftables " + verdicts + " between " + name + " (" + here + ") and " + peerPort[0] + ": " + k.meaning);
+            }
+        }
+        PacketDelay d;
+        synchronized (this) {
+            d = delay;
+        }
+        if (d != null) {
+            for (String peer : d.peers()) {
+                said.add("kernel: every packet from " + name + " (" + address + ") to " + peer + " routed through a TUN device "
+                        + "and held " + d.delay().toMillis() + " ms by the suite before the kernel sends it on (no netem in "
+                        + "this kernel): latency, open connections included");
             }
         }
         return said;

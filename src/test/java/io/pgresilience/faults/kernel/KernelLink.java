@@ -13,14 +13,17 @@ import java.util.function.Function;
  * fault verbs of a {@link FaultProxy} made by the kernel instead of a proxy: nothing stands on the path, the peers
  * connect to the host's own address, and each toxic becomes an nftables rule in the host's namespace. A blackhole
  * (timeout 0) is a partition, open connections included; reset_peer destroys the open connections and resets every
- * packet while it stands; disabled refuses new connections and destroys the open ones. What the kernel cannot make
- * here (latency, bandwidth: no netem) is refused with {@link UnsupportedOperationException}, whose message says so.
+ * packet while it stands; disabled refuses new connections and destroys the open ones. Latency (downstream: what the
+ * host sends to the peers) is the one fault the kernel here cannot make alone (no netem): the kernel routes the host's
+ * packets to the peers through a TUN device and the suite holds each for the latency ({@link PacketDelay}), so open
+ * connections are slowed too and nothing stands on their TCP path. What cannot be made (bandwidth, upstream latency,
+ * jitter) is refused with {@link UnsupportedOperationException}, whose message says so.
  */
 public final class KernelLink implements FaultProxy {
 
     /** The message (and a skip's reason) for what the kernel cannot make. */
-    public static final String NO_NETEM = "the kernel fault engine cannot make latency or bandwidth limits here (no netem in "
-            + "this kernel); -Dfaults=in-jvm or toxiproxy can";
+    public static final String NO_NETEM = "the kernel fault engine cannot make bandwidth limits, jitter or upstream latency here "
+            + "(no netem in this kernel); -Dfaults=in-jvm or toxiproxy can";
 
     private final String name;
     private final KernelNet net;
@@ -140,6 +143,22 @@ public final class KernelLink implements FaultProxy {
                     host.resetConnectionsWith(p);
                 }
             }
+            case LATENCY -> {
+                if (toxic.stream() != io.pgresilience.faults.Direction.DOWNSTREAM || toxic.attribute("jitter") != 0
+                        || toxic.toxicity() < 1.0) {
+                    throw new UnsupportedOperationException(NO_NETEM + " (asked for " + toxic.type() + " " + toxic.stream()
+                            + ", jitter " + toxic.attribute("jitter") + " ms, toxicity " + toxic.toxicity() + ")");
+                }
+                if (toxics.stream().anyMatch(t -> t.type() == ToxicType.LATENCY)) {
+                    throw new UnsupportedOperationException("the kernel fault engine holds one latency per link; remove "
+                            + toxics.stream().filter(t -> t.type() == ToxicType.LATENCY).findFirst().orElseThrow().name() + " first");
+                }
+                try {
+                    host.setDelayed(peers(), java.time.Duration.ofMillis(toxic.attribute("latency")));
+                } catch (io.pgresilience.support.LabException noDevice) {
+                    throw new UnsupportedOperationException(noDevice.getMessage());
+                }
+            }
             default -> throw new UnsupportedOperationException(NO_NETEM + " (asked for " + toxic.type() + ")");
         }
         toxics.add(toxic);
@@ -153,6 +172,17 @@ public final class KernelLink implements FaultProxy {
         for (String p : peers()) {
             partition(p, partitioned);
             host.setResetting(p, resetting);
+        }
+        if (toxics.stream().noneMatch(t -> t.type() == ToxicType.LATENCY) && host != null) {
+            undelay();
+        }
+    }
+
+    /** Stops holding the packets of this link's peers (another link's peers on the same host stay held). */
+    private void undelay() {
+        java.util.Set<String> still = new java.util.LinkedHashSet<>(host.delayedPeers());
+        if (still.removeAll(peers())) {
+            host.setDelayed(still, still.isEmpty() ? java.time.Duration.ZERO : host.delay());
         }
     }
 
@@ -176,6 +206,9 @@ public final class KernelLink implements FaultProxy {
             partition(p, false);
             host.setResetting(p, false);
             host.setRefusing(p, false);
+        }
+        if (host != null) {
+            undelay();
         }
         enabled = true;
     }

@@ -227,6 +227,13 @@ public final class KernelNet implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         List<String> failures = new ArrayList<>();
+        for (Host h : hosts.values()) {
+            try {
+                h.close();
+            } catch (RuntimeException e) {
+                failures.add("latency of " + h.name() + " not stopped: " + e.getMessage());
+            }
+        }
         if (rootLinkMade) {
             KernelLeftovers.deleteLink(rootLink()).ifPresent(failures::add);
             rootLinkMade = false;

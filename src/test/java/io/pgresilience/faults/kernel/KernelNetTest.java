@@ -162,6 +162,70 @@ class KernelNetTest {
     }
 
     @Test
+    void latencyHoldsWhatTheHostSendsOnOpenConnectionsAndItsUndoSendsItOn() throws Exception {
+        assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/net/tun")), "skipped: no /dev/net/tun (kernel latency needs a TUN device)");
+        KernelNet net = net();
+        Host db = net.addHost("db");
+        start(db.command("python3", "-c", "import socket,threading\n"
+                + "def echo(c):\n    while True:\n        d=c.recv(100)\n        if not d: return\n        c.sendall(d)\n"
+                + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 7000)); s.listen(16)\n"
+                + "while True:\n    c,_=s.accept(); threading.Thread(target=echo, args=(c,), daemon=True).start()\n"));
+        Wait.until("listener in " + db.namespace(), Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> connects(net.gatewayAddress(), db, 1_000), ok -> ok);
+        try (Socket gateway = connect(net.gatewayAddress(), db, 1_000); Socket observer = connect(net.observerAddress(), db, 1_000)) {
+            gateway.setTcpNoDelay(true);
+            observer.setTcpNoDelay(true);
+            assertThat(roundTripMs(gateway)).as("round trip before").isLessThan(100);
+
+            db.setDelayed(List.of(net.gatewayAddress()), Duration.ofMillis(300));
+            assertThat(db.faults()).containsExactly("kernel: every packet from db (" + db.address() + ") to " + net.gatewayAddress()
+                    + " routed through a TUN device and held 300 ms by the suite before the kernel sends it on (no netem in this "
+                    + "kernel): latency, open connections included");
+            assertThat(roundTripMs(gateway, 1)).as("round trip on a connection opened before the latency").isBetween(300L, 600L);
+            assertThat(roundTripMs(observer)).as("the observer's round trip").isLessThan(100);
+            assertThat(connects(net.gatewayAddress(), db, 2_000)).as("a new connection across the latency").isTrue();
+
+            // Held packets are sent at once when the latency goes: an answer on its way arrives well before 3 s.
+            db.setDelayed(List.of(net.gatewayAddress()), Duration.ofSeconds(3));
+            long before = db.packetsHeld();
+            gateway.getOutputStream().write(1);
+            long t0 = System.nanoTime();
+            Wait.until("the echo is held", Duration.ofSeconds(2), Duration.ofMillis(5), db::packetsHeld, n -> n > before);
+            db.setDelayed(List.of(net.gatewayAddress()), Duration.ZERO);
+            gateway.setSoTimeout(2_000);
+            assertThat(gateway.getInputStream().read()).isEqualTo(1);
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the held answer came").isLessThan(1_500);
+            assertThat(db.faults()).isEmpty();
+            assertThat(roundTripMs(gateway)).as("round trip after the undo").isLessThan(100);
+
+            db.setDelayed(List.of(net.gatewayAddress()), Duration.ofMillis(300));
+            net.heal();
+            assertThat(net.faults()).isEmpty();
+            assertThat(roundTripMs(gateway)).as("round trip after the heal").isLessThan(100);
+        }
+        db.setDelayed(List.of(net.gatewayAddress()), Duration.ofMillis(300));
+        net.close();
+        assertThat(Command.of("ip", "-o", "link").check("ip -o link")).doesNotContain(PacketDelay.DEVICE);
+    }
+
+    /** The fastest of three round trips of one byte (a busy machine may delay any single one). */
+    private static long roundTripMs(Socket s) throws IOException {
+        return roundTripMs(s, 3);
+    }
+
+    private static long roundTripMs(Socket s, int samples) throws IOException {
+        s.setSoTimeout(5_000);
+        long fastest = Long.MAX_VALUE;
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            s.getOutputStream().write(7);
+            assertThat(s.getInputStream().read()).isEqualTo(7);
+            fastest = Math.min(fastest, (System.nanoTime() - t0) / 1_000_000);
+        }
+        return fastest;
+    }
+
+    @Test
     void badInputIsOneLine() {
         KernelNet net = net();
         assertThatThrownBy(() -> net.addHost("Bad Name")).isInstanceOf(LabException.class).hasMessageNotContaining("\n");

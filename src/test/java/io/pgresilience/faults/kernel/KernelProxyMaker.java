@@ -120,7 +120,8 @@ public final class KernelProxyMaker implements ProxyMaker {
     public String describe() {
         return "kernel: nftables rules in each host's network namespace (" + net + "; the gateway at " + net.gatewayAddress()
                 + ", the suite's own connections from " + net.observerAddress() + ", which no rule touches; the VIP "
-                + net.vipAddress() + " moves to the primary's host); no latency (no netem in this kernel)";
+                + net.vipAddress() + " moves to the primary's host); latency: no netem in this kernel, so a node's packets to its clients are routed "
+                + "through a TUN device in its namespace and held by the suite, open connections included";
     }
 
     @Override
