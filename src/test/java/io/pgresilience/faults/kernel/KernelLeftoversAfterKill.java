@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ class KernelLeftoversAfterKill {
             });
             ready.get(30, TimeUnit.SECONDS);
             assertThat(said).as("what the owner said (exit: " + (owner.isAlive() ? "running" : owner.exitValue()) + ")")
-                    .containsKeys("prefix", "link", "sleeper");
+                    .containsKeys("prefix", "link", "sleeper", "delayed");
+            assertThat(deviceIn(said.get("delayed"))).as("the latency's TUN device while its owner lives").isTrue();
             String prefix = said.get("prefix");
             ProcessHandle sleeper = ProcessHandle.of(Long.parseLong(said.get("sleeper"))).orElseThrow();
 
@@ -49,6 +51,8 @@ class KernelLeftoversAfterKill {
             assertThat(left).hasSize(2);
             assertThat(KernelLeftovers.links()).contains(said.get("link"));
             assertThat(sleeper.isAlive()).isTrue();
+            io.pgresilience.support.Wait.until("the latency's TUN device gone with its owner's descriptor",
+                    Duration.ofSeconds(5), Duration.ofMillis(50), () -> deviceIn(said.get("delayed")), in -> !in);
 
             List<String> removed = KernelLeftovers.sweep();
 
@@ -64,5 +68,9 @@ class KernelLeftoversAfterKill {
                 ProcessHandle.of(Long.parseLong(said.get("sleeper"))).ifPresent(ProcessHandle::destroyForcibly);
             }
         }
+    }
+
+    private static boolean deviceIn(String namespace) {
+        return io.pgresilience.support.Command.of(Ip.tool("ip"), "-n", namespace, "link", "show", PacketDelay.DEVICE).run().exitCode() == 0;
     }
 }
