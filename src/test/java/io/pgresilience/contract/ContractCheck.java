@@ -314,7 +314,7 @@ public final class ContractCheck {
     private Clause poolStats() {
         return undeclared(Capability.POOL_STATS).orElseGet(() -> {
             Reply r = client.poolStats();
-            Object active = r.status() == 200 ? safely(() -> r.response().jsonPath().get("active")) : null;
+            Object active = r.status() == 200 ? safely(() -> r.integer("active")) : null;
             return active instanceof Number ? held(r.summary()) : notHeld("with POOL_STATS, GET " + profile.poolStatsPath()
                     + " must answer 200 and {\"active\": N, …}; got " + r.summary());
         });
@@ -323,7 +323,7 @@ public final class ContractCheck {
     private Clause nameFilter() {
         return undeclared(Capability.NAME_FILTER).orElseGet(() -> {
             Reply r = client.findServer(name);
-            List<String> names = r.status() == 200 ? safely(() -> r.response().jsonPath().getList("name", String.class)) : null;
+            List<String> names = r.status() == 200 ? safely(() -> r.each("name")) : null;
             return List.of(name).equals(names) ? held(r.summary()) : notHeld("with NAME_FILTER, GET " + profile.serversPath()
                     + "?name=" + name + " must list exactly that server; got " + r.summary());
         });
@@ -343,7 +343,7 @@ public final class ContractCheck {
     private static <T> T safely(Supplier<T> s) {
         try {
             return s.get();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | AssertionError e) { // a body that is not what the clause reads
             return null;
         }
     }

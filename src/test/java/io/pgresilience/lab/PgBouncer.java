@@ -178,7 +178,7 @@ public final class PgBouncer implements Pooler {
     private void launch() throws IOException {
         List<String> argv = user.wrap(List.of(binary.toString(), ini.toString()));
         ProcessBuilder pb = new ProcessBuilder(place == null ? argv : place.enter(argv))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()));
         io.pgresilience.support.CleanEnvironment.scrub(pb.environment());
         Process p = pb.start();
         process = p;
@@ -323,13 +323,22 @@ public final class PgBouncer implements Pooler {
     }
 
     /** Its log in the lab's directory, kept through restarts (appended to). */
-    private Path log() {
+    private Path logFile() {
         return ini.resolveSibling("pgbouncer.log");
+    }
+
+    @Override
+    public String log() {
+        try {
+            return Files.readString(logFile());
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private String tail(int n) {
         try {
-            List<String> lines = Files.readAllLines(log());
+            List<String> lines = Files.readAllLines(logFile());
             return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         } catch (IOException e) {
             return "(no log)";
@@ -344,7 +353,7 @@ public final class PgBouncer implements Pooler {
         directory.forgetProcess("pgbouncer");
         try {
             Path logs = Files.createDirectories(Path.of("reports", "logs"));
-            Files.copy(log(),
+            Files.copy(logFile(),
                     logs.resolve("pgbouncer-" + directory.path().getFileName().toString().replaceFirst(".*-lab", "lab") + ".log"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {

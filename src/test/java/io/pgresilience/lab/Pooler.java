@@ -46,6 +46,11 @@ public interface Pooler extends AutoCloseable {
         return true;
     }
 
+    /** What it has logged so far (empty where it keeps no log of its own), for a failed scenario's attachments. */
+    default String log() {
+        return "";
+    }
+
     /** What it is, in one word (PgBouncer, HAProxy), for the reasons and evidence that name the hop. */
     String kind();
 

@@ -116,6 +116,11 @@ public class Hooks {
                 attach(scenario, "PostgreSQL log of " + n.name() + " (this scenario)", "text/plain", "txt",
                         lab.logSinceScenarioStart(n));
             }
+            String pooler = lab.poolerLogSinceScenarioStart();
+            if (!pooler.isEmpty()) {
+                attach(scenario, lab.network().pooler().map(io.pgresilience.lab.Pooler::kind).orElse("pooler")
+                        + " log (this scenario)", "text/plain", "txt", pooler);
+            }
         }
         if (broken) {
             throw new AssertionError(judgement.failure());
@@ -141,7 +146,7 @@ public class Hooks {
         if (gateway.target().has(Capability.POOL_STATS)) {
             borrowed = Wait.until("every connection is back in the gateway's pool", within, gateway.bounds().poll(),
                     () -> gateway.client().poolStats().status() == 200
-                            ? gateway.client().poolStats().response().jsonPath().getInt("active") : -1,
+                            ? gateway.client().poolStats().integer("active") : -1,
                     n -> n == 0, false);
         }
         Judge.Terms terms = new Judge.Terms(gateway.target().requestBound().toMillis(), gateway.slo().detect().toMillis(),

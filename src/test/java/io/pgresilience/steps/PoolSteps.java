@@ -184,7 +184,7 @@ public class PoolSteps {
         if (gateway.target().has(Capability.POOL_STATS)) {
             // A connection kept by the gateway after an error sits idle in the database: only the pool sees the leak.
             Integer active = Wait.until("the gateway's pool has every connection back", gateway.bounds().recover(), gateway.bounds().poll(),
-                () -> gateway.client().poolStats().response().jsonPath().getInt("active"), (is(0))::matches);
+                () -> gateway.client().poolStats().integer("active"), (is(0))::matches);
             gateway.evidence().note("connections borrowed from the gateway's pool afterwards", Integer.toString(active));
         } else {
             gateway.evidence().note("connections borrowed from the gateway's pool afterwards",

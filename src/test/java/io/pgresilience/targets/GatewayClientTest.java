@@ -29,4 +29,22 @@ class GatewayClientTest {
         assertThat(GatewayClient.found(200, GatewayClient.parse("not json"), "a")).isEqualTo("unreadable");
         assertThat(GatewayClient.found(503, list, "a")).isNull();
     }
+
+    @Test
+    void aReplyReadsItsFieldsWithJacksonAndSaysWhatIsMissing() {
+        Reply pool = new Reply(200, "{\"active\":0,\"idle\":5,\"name\":\"p\"}", null, 3, null, null);
+        assertThat(pool.integer("active")).isZero();
+        assertThat(pool.text("name")).isEqualTo("p");
+        assertThat(pool.text("idle")).isEqualTo("5");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool.integer("borrowed")).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("no whole number 'borrowed'").hasMessageContaining("{\"active\":0");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool.integer("name")).isInstanceOf(AssertionError.class);
+        Reply list = new Reply(200, "[{\"name\":\"a\"},{\"name\":\"b\"},{\"id\":1}]", null, 3, null, null);
+        assertThat(list.each("name")).containsExactly("a", "b", null);
+        assertThat(new Reply(200, "[]", null, 3, null, null).each("name")).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool.each("name")).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("not a JSON array");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Reply(502, "<html>", null, 3, null, null).text("id"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("no field 'id'");
+    }
 }

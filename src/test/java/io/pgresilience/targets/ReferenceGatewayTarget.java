@@ -4,7 +4,6 @@ import io.pgresilience.config.GatewayTimeouts;
 
 import io.pgresilience.gateway.ReferenceGateway;
 import io.restassured.RestAssured;
-import io.restassured.path.json.JsonPath;
 import java.util.LinkedHashMap;
 import io.pgresilience.config.Settings;
 import io.pgresilience.faults.LabNetwork;
@@ -164,11 +163,12 @@ public abstract class ReferenceGatewayTarget implements GatewayTarget {
     @Override
     public Map<String, String> observeConfiguration() {
         try {
-            JsonPath v = RestAssured.given().baseUri(baseUrl()).get("/version").jsonPath();
+            com.fasterxml.jackson.databind.JsonNode v = GatewayClient.parse(RestAssured.given().baseUri(baseUrl()).get("/version").asString());
             Map<String, String> seen = new LinkedHashMap<>();
-            seen.put("instance", v.getString("instance"));
-            seen.put("pid", v.getString("pid"));
-            seen.put("database hosts", v.getString("database_hosts"));
+            for (String[] f : new String[][] {{"instance", "instance"}, {"pid", "pid"}, {"database hosts", "database_hosts"}}) {
+                com.fasterxml.jackson.databind.JsonNode x = v == null ? null : v.get(f[1]);
+                seen.put(f[0], x == null || x.isNull() ? null : x.isValueNode() ? x.asText() : x.toString());
+            }
             return seen;
         } catch (RuntimeException e) {
             return Map.of("unreadable", e.getClass().getSimpleName());

@@ -31,6 +31,15 @@ public final class LabWorld {
         for (DbNode n : session.cluster().nodes()) {
             logOffsets.put(n.name(), n.log().length());
         }
+        poolerLogOffset = network().pooler().map(p -> p.log().length()).orElse(0);
+    }
+
+    private int poolerLogOffset;
+
+    /** What the pooler (PgBouncer) logged since this scenario began; empty without one or where it keeps no log. */
+    public String poolerLogSinceScenarioStart() {
+        String log = network().pooler().map(io.pgresilience.lab.Pooler::log).orElse("");
+        return log.substring(Math.min(poolerLogOffset, log.length()));
     }
 
     /** What the node's server log says since this scenario began. */
