@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
 /**
  * A deployment as data: the parts between the user and the database (reverse proxy, gateway replicas × workers, cache,
  * pooler, PostgreSQL's server settings), each setting written {@code part.setting=value @ file:line}, citing the product's
- * own deployment files; {@code scale.part.setting=value} where this machine cannot hold the shipped size. Read from
+ * own deployment files; {@code scale.part.setting=value} where this machine cannot hold the shipped size; {@code lab.}
+ * lines where the suite stands in for the deployment's own machinery (a restart of a database that runs in a container
+ * keeps it down as long as a container's restart does), citing the line that makes it so. Read from
  * {@code src/test/resources/deployments/NAME.properties} or a file path; bad input (an unknown part or setting, a value
  * without its source, a scale line for a setting the deployment does not set) is one line, before anything starts.
  */
@@ -32,6 +34,8 @@ public final class DeploymentSpec {
 
     static {
         PARTS.put("deployment", Set.of("product"));
+        // How the suite makes a fault the way the deployment's own machinery would (the source line says why).
+        PARTS.put("lab", Set.of("restart-downtime-ms"));
         PARTS.put("nginx", Set.of("version", "conf", "health.proxy_connect_timeout", "health.proxy_read_timeout",
                 "proxy_next_upstream", "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "proxy_connect_timeout",
                 "proxy_send_timeout", "proxy_read_timeout", "keepalive_timeout", "client_max_body_size"));
@@ -129,6 +133,11 @@ public final class DeploymentSpec {
             }
             out.put(key, new Setting(s.part(), s.name(), s.shipped(), s.source(), value));
         });
+        Setting down = out.get("lab.restart-downtime-ms");
+        if (down != null && !down.value().matches("\\d{1,7}")) {
+            throw new LabException("deployment " + name + ": lab.restart-downtime-ms is a number of milliseconds, not '"
+                    + down.value() + "'");
+        }
         return new DeploymentSpec(name, out);
     }
 

@@ -46,7 +46,7 @@ class DeploymentSpecTest {
     @Test
     void anUnknownPartIsOneLine() {
         assertThatThrownBy(() -> parse("haproxy.maxconn=10 @ a.cfg:1")).isInstanceOf(LabException.class)
-                .hasMessageStartingWith("deployment test: unknown part 'haproxy' in haproxy.maxconn (known: deployment, nginx,");
+                .hasMessageStartingWith("deployment test: unknown part 'haproxy' in haproxy.maxconn (known: deployment, lab, nginx,");
     }
 
     @Test
@@ -54,6 +54,14 @@ class DeploymentSpecTest {
         assertThatThrownBy(() -> parse("pgbouncer.query_wait_timout=60 @ docker-compose.yml:973")).isInstanceOf(LabException.class)
                 .hasMessageStartingWith("deployment test: part pgbouncer has no setting 'query_wait_timout' (known: ")
                 .hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void aRestartDowntimeIsMillisecondsWithItsReason() {
+        assertThat(DeploymentSpec.load("contextforge-compose").setting("lab", "restart-downtime-ms").source())
+                .isEqualTo("docker-compose.yml:802");
+        assertThatThrownBy(() -> parse("lab.restart-downtime-ms=1s @ docker-compose.yml:802")).isInstanceOf(LabException.class)
+                .hasMessage("deployment test: lab.restart-downtime-ms is a number of milliseconds, not '1s'");
     }
 
     @Test

@@ -220,6 +220,10 @@ public final class Run implements AutoCloseable {
                     + defaultTopology().phrase() + lab.network().pooler().map(p -> " (" + p.kind() + ")")
                     .orElse(" (FO-01 runs both topologies and both replication modes)"));
         }
+        Duration down = restartDowntime();
+        labFacts.put("a restart of PostgreSQL", down.isZero() ? "pg_ctl stop -m fast, then started again at once"
+                : "pg_ctl stop -m fast, the database kept down " + down.toMillis() + " ms, then started again ("
+                + restartDowntimeSource() + ")");
         List<String> ignored = io.pgresilience.support.CleanEnvironment.ignored();
         labFacts.put("shell environment", "the gateway gets " + String.join(", ", io.pgresilience.support.CleanEnvironment.BASE)
                 + " from the shell and its profile's variables; no process of the lab gets a libpq (PG*) variable"
@@ -244,6 +248,26 @@ public final class Run implements AutoCloseable {
             deadlines.put("lab defects switched on", labDefects);
         }
         return deadlines;
+    }
+
+    /**
+     * How long a restart keeps PostgreSQL down at least: -Drestart.downtime-ms, else the deployment's
+     * lab.restart-downtime-ms, else nothing (as quick as pg_ctl stops and starts it).
+     */
+    public Duration restartDowntime() {
+        if (!settings.text("restart.downtime-ms").isBlank()) {
+            return settings.millis("restart.downtime-ms");
+        }
+        return Labs.deployment(settings).flatMap(d -> d.find("lab", "restart-downtime-ms"))
+                .map(s -> Duration.ofMillis(Long.parseLong(s.value()))).orElse(Duration.ZERO);
+    }
+
+    private String restartDowntimeSource() {
+        if (!settings.text("restart.downtime-ms").isBlank()) {
+            return "-Drestart.downtime-ms";
+        }
+        return Labs.deployment(settings).flatMap(d -> d.find("lab", "restart-downtime-ms"))
+                .map(s -> "deployment " + settings.text("deployment") + ": lab.restart-downtime-ms @ " + s.source()).orElse("");
     }
 
     private static String ms(long nanos) {

@@ -259,14 +259,14 @@ public class PoolSteps {
         }
         List<String> said = new ArrayList<>();
         for (Operation o : h.operations()) {
-            if (o.startMs() >= from && o.startMs() <= to) {
+            if (o.startMs() >= from && o.startMs() < to) {
                 said.add(o.kind() + " begun " + (o.startMs() - from) + " ms into the restart: " + o.status()
                         + (o.message() == null ? "" : " " + o.message()) + " after " + o.latencyMs() + " ms");
             }
         }
         long now = h.now();
         for (History.Pending p : h.pending()) {
-            if (p.startMs() >= from && p.startMs() <= to) {
+            if (p.startMs() >= from && p.startMs() < to) {
                 said.add(p.kind() + " begun " + (p.startMs() - from) + " ms into the restart: no answer yet after "
                         + (now - p.startMs()) + " ms");
             }

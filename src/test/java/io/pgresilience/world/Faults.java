@@ -96,8 +96,26 @@ public final class Faults {
     }
 
     public void restart(DbNode node) {
-        evidence.fault("pg_ctl restart on " + node.name());
-        node.restart();
+        Duration down = session.restartDowntime();
+        if (down.isZero()) {
+            evidence.fault("pg_ctl restart on " + node.name());
+            node.restart();
+        } else {
+            // As the deployment's own restart goes (a container's stop and start): the database stays down that long.
+            evidence.fault("pg_ctl stop -m fast on " + node.name() + ", started again once it has been down "
+                    + down.toMillis() + " ms");
+            onEnd("start " + node.name() + " again", () -> {
+                if (!node.isRunning()) {
+                    node.start();
+                }
+            });
+            node.stop(StopMode.FAST);
+            evidence.event(History.DOWN, node.name() + " is down");
+            long since = System.nanoTime();
+            Wait.until(node.name() + " stays down " + down.toMillis() + " ms", down.plusSeconds(1), Duration.ofMillis(10),
+                    () -> System.nanoTime() - since >= down.toNanos(), Boolean.TRUE::equals);
+            node.start();
+        }
         evidence.heal(node.name() + " accepts connections again");
     }
 
