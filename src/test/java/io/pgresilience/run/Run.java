@@ -26,6 +26,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import io.pgresilience.config.DeploymentSpec;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -43,6 +45,8 @@ public final class Run implements AutoCloseable {
 
     private final int worker;
     private final Settings settings;
+    private final Duration restartDowntime;
+    private final String restartDowntimeSource;
     private final LabDirectory directory;
     private final Lab lab;
     private final GatewayTarget target;
@@ -56,6 +60,12 @@ public final class Run implements AutoCloseable {
         this.lab = lab;
         this.target = target;
         this.labName = labName;
+        Optional<DeploymentSpec.Setting> deployed = Labs.deployment(settings).flatMap(d -> d.find("lab", "restart-downtime-ms"));
+        boolean told = !settings.text("restart.downtime-ms").isBlank();
+        this.restartDowntime = told ? settings.millis("restart.downtime-ms")
+                : deployed.map(s -> Duration.ofMillis(Long.parseLong(s.value()))).orElse(Duration.ZERO);
+        this.restartDowntimeSource = told ? "-Drestart.downtime-ms" : deployed.map(s -> "deployment " + settings.text("deployment")
+                + ": lab.restart-downtime-ms @ " + s.source()).orElse("");
     }
 
     /** Every secret of this run (lab passwords, gateway token). */
@@ -223,7 +233,7 @@ public final class Run implements AutoCloseable {
         Duration down = restartDowntime();
         labFacts.put("a restart of PostgreSQL", down.isZero() ? "pg_ctl stop -m fast, then started again at once"
                 : "pg_ctl stop -m fast, the database kept down " + down.toMillis() + " ms, then started again ("
-                + restartDowntimeSource() + ")");
+                + restartDowntimeSource + ")");
         List<String> ignored = io.pgresilience.support.CleanEnvironment.ignored();
         labFacts.put("shell environment", "the gateway gets " + String.join(", ", io.pgresilience.support.CleanEnvironment.BASE)
                 + " from the shell and its profile's variables; no process of the lab gets a libpq (PG*) variable"
@@ -255,19 +265,7 @@ public final class Run implements AutoCloseable {
      * lab.restart-downtime-ms, else nothing (as quick as pg_ctl stops and starts it).
      */
     public Duration restartDowntime() {
-        if (!settings.text("restart.downtime-ms").isBlank()) {
-            return settings.millis("restart.downtime-ms");
-        }
-        return Labs.deployment(settings).flatMap(d -> d.find("lab", "restart-downtime-ms"))
-                .map(s -> Duration.ofMillis(Long.parseLong(s.value()))).orElse(Duration.ZERO);
-    }
-
-    private String restartDowntimeSource() {
-        if (!settings.text("restart.downtime-ms").isBlank()) {
-            return "-Drestart.downtime-ms";
-        }
-        return Labs.deployment(settings).flatMap(d -> d.find("lab", "restart-downtime-ms"))
-                .map(s -> "deployment " + settings.text("deployment") + ": lab.restart-downtime-ms @ " + s.source()).orElse("");
+        return restartDowntime;
     }
 
     private static String ms(long nanos) {

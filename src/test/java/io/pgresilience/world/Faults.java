@@ -79,6 +79,14 @@ public final class Faults {
 
     public void stop(DbNode node, StopMode mode) {
         evidence.outage("pg_ctl stop -m " + mode.pgCtl() + " on " + node.name());
+        startAgainAtEnd(node);
+        node.stop(mode);
+        // Until the stop returns the node may still acknowledge writes: outages are measured from here.
+        evidence.event(History.DOWN, node.name() + " is down");
+    }
+
+    /** When the scenario ends, a node it stopped is started again, unless another has become the primary. */
+    private void startAgainAtEnd(DbNode node) {
         onEnd("start " + node.name() + " again", () -> {
             // Not when another node has become the primary: the lab rebuilds this one as its standby instead.
             boolean replaced = session.cluster().nodes().stream().anyMatch(n -> n != node && n.isRunning() && !n.isInRecovery());
@@ -86,9 +94,6 @@ public final class Faults {
                 node.start();
             }
         });
-        node.stop(mode);
-        // Until the stop returns the node may still acknowledge writes: outages are measured from here.
-        evidence.event(History.DOWN, node.name() + " is down");
     }
 
     public void start(DbNode node) {
@@ -104,11 +109,7 @@ public final class Faults {
             // As the deployment's own restart goes (a container's stop and start): the database stays down that long.
             evidence.fault("pg_ctl stop -m fast on " + node.name() + ", started again once it has been down "
                     + down.toMillis() + " ms");
-            onEnd("start " + node.name() + " again", () -> {
-                if (!node.isRunning()) {
-                    node.start();
-                }
-            });
+            startAgainAtEnd(node);
             node.stop(StopMode.FAST);
             evidence.event(History.DOWN, node.name() + " is down");
             long since = System.nanoTime();
